@@ -1,0 +1,1 @@
+"""Aana SDK database layer: settings, entities, repositories, migrations and a pytest toolkit."""

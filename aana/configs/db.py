@@ -1,0 +1,152 @@
+"""Database settings: which datastore to use and how to connect to it."""
+
+import os
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from sqlalchemy.engine import URL
+
+from aana.exceptions.db import DatabaseConfigError
+
+
+class DbType(str, Enum):
+    """The supported datastores."""
+
+    SQLITE = "sqlite"
+    POSTGRESQL = "postgresql"
+
+
+class SQLiteConfig(BaseModel):
+    """Configuration of an SQLite datastore.
+
+    Attributes:
+        path (Path): Path of the database file. Its directory must exist and be writable.
+    """
+
+    path: Path = Path("/var/lib/aana_data")
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    def url(self) -> URL:
+        """Return the SQLAlchemy URL of the database file."""
+        return URL.create("sqlite+pysqlite", database=str(self.path))
+
+    def check_writable(self) -> None:
+        """Check that the database file can be created or opened for writing.
+
+        Raises:
+            DatabaseConfigError: If the directory of ``path`` does not exist or is not
+                writable, naming the path.
+        """
+        directory = self.path.expanduser().resolve().parent
+        if not directory.is_dir():
+            raise DatabaseConfigError(
+                f"datastore_config.path: directory {str(directory)!r} of the SQLite database "
+                f"{str(self.path)!r} does not exist"
+            )
+        target = self.path if self.path.exists() else directory
+        if not os.access(target, os.W_OK):
+            raise DatabaseConfigError(
+                f"datastore_config.path: {str(target)!r} is not writable, so the SQLite "
+                f"database {str(self.path)!r} cannot be written"
+            )
+
+
+class PostgreSQLConfig(BaseModel):
+    """Configuration of a PostgreSQL datastore.
+
+    Attributes:
+        host (str): Host name or address of the server.
+        port (int): TCP port of the server.
+        user (str): User to connect as.
+        password (SecretStr): Password of the user; never shown in reprs, logs or errors.
+        database (str): Name of the database.
+    """
+
+    host: str
+    port: int = Field(default=5432, ge=1, le=65535)
+    user: str = "postgres"
+    password: SecretStr = SecretStr("")
+    database: str = "aana"
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    def url(self) -> URL:
+        """Return the SQLAlchemy URL; its string form hides the password."""
+        return URL.create(
+            "postgresql+psycopg",
+            username=self.user,
+            password=self.password.get_secret_value() or None,
+            host=self.host,
+            port=self.port,
+            database=self.database,
+        )
+
+
+_CONFIG_TYPES: dict[DbType, type[BaseModel]] = {
+    DbType.SQLITE: SQLiteConfig,
+    DbType.POSTGRESQL: PostgreSQLConfig,
+}
+
+
+class DbSettings(BaseModel):
+    """Database settings.
+
+    ``DbSettings`` is a plain model, not a settings source of its own: it is filled only from
+    the ``DB_CONFIG`` JSON read by :class:`aana.configs.Settings`, so bare environment variables
+    such as ``POOL_SIZE`` never leak into it.
+
+    Attributes:
+        datastore_type (DbType): ``sqlite`` or ``postgresql``.
+        datastore_config (SQLiteConfig | PostgreSQLConfig): Connection settings for that type.
+        pool_size (int): Connections kept open in the pool.
+        max_overflow (int): Connections allowed beyond ``pool_size`` under load.
+        pool_recycle (int): Seconds after which a pooled connection is replaced.
+        connect_timeout (int): Seconds to wait for a connection before failing.
+    """
+
+    datastore_type: DbType = DbType.SQLITE
+    datastore_config: SQLiteConfig | PostgreSQLConfig = Field(default_factory=SQLiteConfig)
+    pool_size: int = Field(default=5, ge=1)
+    max_overflow: int = Field(default=10, ge=0)
+    pool_recycle: int = Field(default=3600, ge=-1)
+    connect_timeout: int = Field(default=10, ge=1)
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _config_matches_type(cls, data: Any) -> Any:
+        """Validate ``datastore_config`` with the model of ``datastore_type``.
+
+        A union would report the errors of every member; choosing the model first makes a
+        missing ``host`` read as ``datastore_config.host: Field required``.
+        """
+        if not isinstance(data, dict):
+            return data
+        try:
+            db_type = DbType(data.get("datastore_type", DbType.SQLITE))
+        except ValueError:
+            return data  # let the field validation name the bad value
+        config = data.get("datastore_config")
+        if isinstance(config, dict):
+            data = {**data, "datastore_config": _CONFIG_TYPES[db_type].model_validate(config)}
+        elif config is None and db_type is DbType.POSTGRESQL:
+            data = {**data, "datastore_config": PostgreSQLConfig.model_validate({})}
+        return data
+
+    @model_validator(mode="after")
+    def _type_and_config_agree(self) -> "DbSettings":
+        expected = _CONFIG_TYPES[self.datastore_type]
+        if not isinstance(self.datastore_config, expected):
+            raise ValueError(
+                f"datastore_config is a {type(self.datastore_config).__name__} but "
+                f"datastore_type is {self.datastore_type.value!r}"
+            )
+        return self
+
+    def url(self) -> URL:
+        """Return the SQLAlchemy URL of the configured database."""
+        return self.datastore_config.url()

@@ -1,0 +1,1 @@
+"""Core data models shared by the SDK and its storage layer."""

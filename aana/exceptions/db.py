@@ -1,0 +1,131 @@
+"""Exceptions raised by the database layer.
+
+Every exception here derives from :class:`DatabaseException` and can be pickled, so it
+survives the trip from a worker process back to its parent.
+"""
+
+from typing import Any
+
+
+class DatabaseException(Exception):
+    """Base class of the database layer's exceptions."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Rebuild from the constructor arguments, which subclasses keep in ``_args``."""
+        return (type(self), self._args)
+
+    @property
+    def _args(self) -> tuple[Any, ...]:
+        return tuple(self.args)
+
+
+class DatabaseConfigError(DatabaseException, ValueError):
+    """The database settings are invalid; the message names the setting."""
+
+
+class NotFoundException(DatabaseException):
+    """No row with the given id exists in the table.
+
+    Attributes:
+        table_name (str): The table that was searched.
+        id (object): The id that was not found.
+    """
+
+    def __init__(self, table_name: str, id: object) -> None:  # noqa: A002
+        """Constructor.
+
+        Args:
+            table_name (str): The table that was searched.
+            id (object): The id that was not found.
+        """
+        super().__init__(f"{table_name}: no row with id {id!r}")
+        self.table_name = table_name
+        self.id = id
+
+    @property
+    def _args(self) -> tuple[Any, ...]:
+        return (self.table_name, self.id)
+
+
+class IntegrityViolation(DatabaseException):
+    """A write broke a constraint; the transaction it ran in is still usable.
+
+    Attributes:
+        table_name (str | None): The table the write went to, where the driver says.
+        constraint_name (str | None): The violated constraint, where the driver says.
+        detail (str): The driver's message.
+    """
+
+    kind = "integrity"
+
+    def __init__(
+        self, table_name: str | None, constraint_name: str | None = None, detail: str = ""
+    ) -> None:
+        """Constructor.
+
+        Args:
+            table_name (str | None): The table the write went to.
+            constraint_name (str | None): The violated constraint.
+            detail (str): The driver's message.
+        """
+        where = table_name or "unknown table"
+        if constraint_name:
+            where += f" (constraint {constraint_name})"
+        super().__init__(f"{self.kind} violation on {where}: {detail}".rstrip(": "))
+        self.table_name = table_name
+        self.constraint_name = constraint_name
+        self.detail = detail
+
+    @property
+    def _args(self) -> tuple[Any, ...]:
+        return (self.table_name, self.constraint_name, self.detail)
+
+
+class UniqueViolation(IntegrityViolation):
+    """A unique or primary key constraint was violated."""
+
+    kind = "unique"
+
+
+class ForeignKeyViolation(IntegrityViolation):
+    """A foreign key constraint was violated."""
+
+    kind = "foreign key"
+
+
+class CheckViolation(IntegrityViolation):
+    """A check constraint was violated."""
+
+    kind = "check"
+
+
+class NotNullViolation(IntegrityViolation):
+    """A NOT NULL constraint was violated."""
+
+    kind = "not null"
+
+
+class MediaIdAlreadyExistsException(UniqueViolation):
+    """A media row with this id already exists.
+
+    Attributes:
+        table_name (str): The table of the media entity.
+        media_id (str): The media id that is taken.
+    """
+
+    def __init__(self, table_name: str, media_id: str) -> None:
+        """Constructor.
+
+        Args:
+            table_name (str): The table of the media entity.
+            media_id (str): The media id that is taken.
+        """
+        DatabaseException.__init__(self, f"{table_name}: media id {media_id!r} already exists")
+        self.table_name = table_name
+        self.constraint_name = None
+        self.detail = ""
+        self.media_id = media_id
+
+    @property
+    def _args(self) -> tuple[Any, ...]:
+        return (self.table_name, self.media_id)

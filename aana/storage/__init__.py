@@ -1,0 +1,1 @@
+"""Storage layer: engines and sessions, entities, repositories and migrations."""

@@ -1,0 +1,89 @@
+"""Building engines from :class:`~aana.configs.DbSettings`."""
+
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from aana.configs.db import DbSettings, DbType, SQLiteConfig
+
+SQLITE_BEGIN_OPTION = "aana_sqlite_begin"
+"""Connection execution option naming the SQLite ``BEGIN`` mode: ``DEFERRED`` (the default),
+``IMMEDIATE`` or ``EXCLUSIVE``. ``IMMEDIATE`` takes the write lock up front, so a transaction
+that reads before it writes cannot fail later with ``database is locked``."""
+
+_SQLITE_BEGIN_MODES = {"DEFERRED", "IMMEDIATE", "EXCLUSIVE"}
+
+
+def create_database_engine(db: DbSettings) -> Engine:
+    """Create an engine for the configured database; no connection is opened yet.
+
+    Args:
+        db (DbSettings): The database settings.
+
+    Returns:
+        Engine: The engine. SQLite engines enforce foreign keys, use WAL and a busy
+        timeout, and emit their own ``BEGIN`` so that transactions and savepoints behave
+        as on PostgreSQL. PostgreSQL engines use psycopg 3 and ``pool_pre_ping``.
+
+    Raises:
+        DatabaseConfigError: If the SQLite database's directory is missing or not writable.
+    """
+    pool: dict[str, Any] = {
+        "pool_size": db.pool_size,
+        "max_overflow": db.max_overflow,
+        "pool_recycle": db.pool_recycle,
+    }
+    if db.datastore_type is DbType.SQLITE:
+        assert isinstance(db.datastore_config, SQLiteConfig)
+        db.datastore_config.check_writable()
+        engine = create_engine(
+            db.url(),
+            connect_args={"timeout": db.connect_timeout, "check_same_thread": False},
+            **pool,
+        )
+        install_sqlite_transactions(engine, busy_timeout=db.connect_timeout)
+        return engine
+    return create_engine(
+        db.url(),
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": db.connect_timeout},
+        **pool,
+    )
+
+
+def install_sqlite_transactions(engine: Engine, busy_timeout: float) -> None:
+    """Give an SQLite engine real transactions, enforced foreign keys and WAL.
+
+    pysqlite starts transactions lazily and on its own terms, which breaks SAVEPOINT and
+    makes reads run outside any transaction. This is SQLAlchemy's documented recipe: turn
+    the driver's handling off and emit ``BEGIN`` ourselves, in the mode that
+    :data:`SQLITE_BEGIN_OPTION` asks for.
+
+    Args:
+        engine (Engine): An engine on an SQLite database.
+        busy_timeout (float): Seconds a connection waits for a lock before failing.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        options = connection.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return
+        mode = str(options.get(SQLITE_BEGIN_OPTION, "DEFERRED")).upper()
+        if mode not in _SQLITE_BEGIN_MODES:
+            raise ValueError(
+                f"{SQLITE_BEGIN_OPTION}={mode!r}: expected one of {sorted(_SQLITE_BEGIN_MODES)}"
+            )
+        connection.exec_driver_sql(f"BEGIN {mode}")

@@ -1,0 +1,51 @@
+"""Column types shared by the entities."""
+
+import datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+def utc_now() -> datetime.datetime:
+    """Return the current time as a timezone-aware UTC datetime."""
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+class UtcDateTime(TypeDecorator[datetime.datetime]):
+    """A timestamp that is timezone-aware UTC on write and on read, on every backend.
+
+    SQLite has no time zones: values are stored as naive UTC and tagged as UTC when read.
+    PostgreSQL stores ``timestamptz`` and returns it in the session's zone, converted here.
+    Naive datetimes are refused rather than guessed at.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(
+        self, value: datetime.datetime | None, dialect: Dialect
+    ) -> datetime.datetime | None:
+        """Convert an aware datetime to UTC; refuse a naive one."""
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given; use an aware datetime")
+        value = value.astimezone(datetime.timezone.utc)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(
+        self, value: datetime.datetime | None, dialect: Dialect
+    ) -> datetime.datetime | None:
+        """Return the stored value as an aware UTC datetime."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=datetime.timezone.utc)
+        return value.astimezone(datetime.timezone.utc)
+
+    def compare_against_backend(self, dialect: Dialect, conn_type: Any) -> bool | None:
+        """Tell Alembic's autogenerate that a reflected timestamp is this type."""
+        return isinstance(conn_type, DateTime) or None
