@@ -29,7 +29,9 @@ def load_app(spec: str) -> AanaSDK:
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:
-        raise click.BadParameter(f"cannot import {module_name!r}: {error}", param_hint="APP") from None
+        raise click.BadParameter(
+            f"cannot import {module_name!r}: {error}", param_hint="APP"
+        ) from None
     app = getattr(module, attribute, None)
     if not isinstance(app, AanaSDK):
         raise click.BadParameter(

@@ -1,7 +1,7 @@
 """Database settings: which datastore to use and how to connect to it."""
 
 import os
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,7 @@ from sqlalchemy.engine import URL
 from aana.exceptions.db import DatabaseConfigError
 
 
-class DbType(str, Enum):
+class DbType(StrEnum):
     """The supported datastores."""
 
     SQLITE = "sqlite"

@@ -31,7 +31,7 @@ class NotFoundException(DatabaseException):
         id (object): The id that was not found.
     """
 
-    def __init__(self, table_name: str, id: object) -> None:  # noqa: A002
+    def __init__(self, table_name: str, id: object) -> None:
         """Constructor.
 
         Args:

@@ -13,7 +13,11 @@ SQLITE_BEGIN_OPTION = "aana_sqlite_begin"
 ``IMMEDIATE`` or ``EXCLUSIVE``. ``IMMEDIATE`` takes the write lock up front, so a transaction
 that reads before it writes cannot fail later with ``database is locked``."""
 
-_SQLITE_BEGIN_MODES = {"DEFERRED", "IMMEDIATE", "EXCLUSIVE"}
+_SQLITE_BEGIN_STATEMENTS = {
+    "DEFERRED": "BEGIN DEFERRED",
+    "IMMEDIATE": "BEGIN IMMEDIATE",
+    "EXCLUSIVE": "BEGIN EXCLUSIVE",
+}
 
 
 def create_database_engine(db: DbSettings) -> Engine:
@@ -43,7 +47,7 @@ def create_database_engine(db: DbSettings) -> Engine:
             connect_args={"timeout": db.connect_timeout, "check_same_thread": False},
             **pool,
         )
-        install_sqlite_transactions(engine, busy_timeout=db.connect_timeout)
+        install_sqlite_transactions(engine)
         return engine
     return create_engine(
         db.url(),
@@ -53,7 +57,7 @@ def create_database_engine(db: DbSettings) -> Engine:
     )
 
 
-def install_sqlite_transactions(engine: Engine, busy_timeout: float) -> None:
+def install_sqlite_transactions(engine: Engine) -> None:
     """Give an SQLite engine real transactions, enforced foreign keys and WAL.
 
     pysqlite starts transactions lazily and on its own terms, which breaks SAVEPOINT and
@@ -62,16 +66,15 @@ def install_sqlite_transactions(engine: Engine, busy_timeout: float) -> None:
     :data:`SQLITE_BEGIN_OPTION` asks for.
 
     Args:
-        engine (Engine): An engine on an SQLite database.
-        busy_timeout (float): Seconds a connection waits for a lock before failing.
+        engine (Engine): An engine on an SQLite database; its ``timeout`` connect argument
+            is the busy timeout, the seconds a connection waits for a lock.
     """
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
-        dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
@@ -82,8 +85,7 @@ def install_sqlite_transactions(engine: Engine, busy_timeout: float) -> None:
         if options.get("isolation_level") == "AUTOCOMMIT":
             return
         mode = str(options.get(SQLITE_BEGIN_OPTION, "DEFERRED")).upper()
-        if mode not in _SQLITE_BEGIN_MODES:
-            raise ValueError(
-                f"{SQLITE_BEGIN_OPTION}={mode!r}: expected one of {sorted(_SQLITE_BEGIN_MODES)}"
-            )
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if mode not in _SQLITE_BEGIN_STATEMENTS:
+            expected = ", ".join(_SQLITE_BEGIN_STATEMENTS)
+            raise ValueError(f"{SQLITE_BEGIN_OPTION}={mode!r}: expected one of {expected}")
+        connection.exec_driver_sql(_SQLITE_BEGIN_STATEMENTS[mode])

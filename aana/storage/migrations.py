@@ -7,6 +7,7 @@ revisions in its own folder, as a second lineage whose first revision depends on
 ``upgrade heads`` applies aana's revisions, then the app's, in dependency order.
 """
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,13 +18,14 @@ from alembic import command, context
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, MetaData, text
+from sqlalchemy import Connection, Engine, MetaData, create_engine, text
 
 from aana.storage.engine import SQLITE_BEGIN_OPTION
 
 AANA_BRANCH = "aana"
 """Branch label of aana's own revisions; an app's first revision depends on it."""
 
+_PATH_SEPARATORS = {"os": os.pathsep, "space": " ", "newline": "\n"}
 _MIGRATION_LOCK_ID = 0x61616E61  # "aana": the PostgreSQL advisory lock held while migrating
 
 
@@ -54,6 +56,7 @@ def alembic_config(app_config: str | Path | None = None) -> Config:
     if app_config is None:
         config = Config()
         config.set_main_option("script_location", str(aana_script_location()))
+        config.set_main_option("path_separator", "os")
         config.set_main_option("version_locations", aana_versions)
         return config
     config = Config(str(app_config))
@@ -61,8 +64,11 @@ def alembic_config(app_config: str | Path | None = None) -> Config:
     if not script_location:
         raise ValueError(f"{app_config}: script_location is not set")
     own = config.get_main_option("version_locations") or str(Path(script_location) / "versions")
-    config.set_main_option("version_locations", f"{own} {aana_versions}")
-    config.set_main_option("path_separator", "space")
+    # Without path_separator, Alembic splits version_locations on spaces: keep that meaning.
+    separator_name = config.get_main_option("path_separator") or "space"
+    config.set_main_option("path_separator", separator_name)
+    separator = _PATH_SEPARATORS.get(separator_name, separator_name)
+    config.set_main_option("version_locations", f"{own}{separator}{aana_versions}")
     return config
 
 
@@ -92,7 +98,9 @@ class MigrationResult:
         return f"Migrated database from {before} to {after}."
 
 
-def upgrade(engine: Engine, config: Config | None = None, revision: str = "heads") -> MigrationResult:
+def upgrade(
+    engine: Engine, config: Config | None = None, revision: str = "heads"
+) -> MigrationResult:
     """Migrate a database, safely against concurrent runs.
 
     The whole run is one transaction (DDL is transactional on PostgreSQL and SQLite), so a
@@ -119,7 +127,9 @@ def upgrade(engine: Engine, config: Config | None = None, revision: str = "heads
         return MigrationResult(before, current_revisions(connection))
 
 
-def downgrade(engine: Engine, config: Config | None = None, revision: str = "base") -> MigrationResult:
+def downgrade(
+    engine: Engine, config: Config | None = None, revision: str = "base"
+) -> MigrationResult:
     """Downgrade a database, in one transaction.
 
     Args:
@@ -223,26 +233,29 @@ def run_env(target_metadata: MetaData | None = None, **configure_options: Any) -
         with context.begin_transaction():
             context.run_migrations()
         return
-    connection = config.attributes.get("connection")
-    if connection is not None:
-        _run_online(connection, options)
+    connectable = config.attributes.get("connection")
+    if isinstance(connectable, Connection):
+        _run_online(connectable, options)
         return
-    from aana.configs.settings import load_settings
-    from aana.storage.engine import create_database_engine
-
-    url = config.get_main_option("sqlalchemy.url")
-    if url:
-        from sqlalchemy import create_engine
-
-        engine = create_engine(url)
-    else:
-        engine = create_database_engine(load_settings().db_config)
+    engine = connectable if isinstance(connectable, Engine) else _engine_from_config(config)
     try:
         with engine.connect() as connection:
             _run_online(connection, options)
             connection.commit()
     finally:
-        engine.dispose()
+        if engine is not connectable:
+            engine.dispose()
+
+
+def _engine_from_config(config: Config) -> Engine:
+    """Return an engine on ``sqlalchemy.url`` if the ini sets it, else on ``DB_CONFIG``."""
+    from aana.configs.settings import load_settings
+    from aana.storage.engine import create_database_engine
+
+    url = config.get_main_option("sqlalchemy.url")
+    if url:
+        return create_engine(url)
+    return create_database_engine(load_settings().db_config)
 
 
 def _run_online(connection: Connection, options: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy.types import TypeDecorator
 
 def utc_now() -> datetime.datetime:
     """Return the current time as a timezone-aware UTC datetime."""
-    return datetime.datetime.now(datetime.timezone.utc)
+    return datetime.datetime.now(datetime.UTC)
 
 
 class UtcDateTime(TypeDecorator[datetime.datetime]):
@@ -31,7 +31,7 @@ class UtcDateTime(TypeDecorator[datetime.datetime]):
             return None
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError(f"naive datetime {value.isoformat()} given; use an aware datetime")
-        value = value.astimezone(datetime.timezone.utc)
+        value = value.astimezone(datetime.UTC)
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
         return value
@@ -43,8 +43,8 @@ class UtcDateTime(TypeDecorator[datetime.datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=datetime.timezone.utc)
-        return value.astimezone(datetime.timezone.utc)
+            return value.replace(tzinfo=datetime.UTC)
+        return value.astimezone(datetime.UTC)
 
     def compare_against_backend(self, dialect: Dialect, conn_type: Any) -> bool | None:
         """Tell Alembic's autogenerate that a reflected timestamp is this type."""

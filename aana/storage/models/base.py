@@ -33,7 +33,11 @@ class InheritanceReuseMixin:
             Self: The new, transient instance.
         """
         parent_mapper = inspect(type(parent))
-        skip = {parent_mapper.polymorphic_on.key} if parent_mapper.polymorphic_on is not None else set()
+        skip = (
+            {parent_mapper.polymorphic_on.key}
+            if parent_mapper.polymorphic_on is not None
+            else set()
+        )
         values = {
             attr.key: getattr(parent, attr.key)
             for attr in parent_mapper.column_attrs

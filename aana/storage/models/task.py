@@ -2,7 +2,7 @@
 
 import datetime
 import uuid
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, String
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from aana.storage.models.base import BaseEntity, TimeStampEntity
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Status of a task."""
 
     CREATED = "created"

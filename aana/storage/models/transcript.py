@@ -33,7 +33,9 @@ class TranscriptEntity(BaseEntity, TimeStampEntity):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     model: Mapped[str] = mapped_column(comment="Name of model used to generate transcript")
     transcript: Mapped[str] = mapped_column(comment="Full text transcript of media")
-    segments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, comment="Segments of the transcript")
+    segments: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, comment="Segments of the transcript"
+    )
     language: Mapped[str] = mapped_column(String(50), comment="Language of the transcript")
     language_confidence: Mapped[float] = mapped_column(
         comment="Confidence score of language prediction"

@@ -1,6 +1,6 @@
 """The generic repository every entity repository builds on."""
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
@@ -121,7 +121,7 @@ class BaseRepository(Generic[T]):
         """
         return item_id
 
-    def _insert_rows(self, rows: list[Mapping[str, Any]]) -> list[T]:
+    def _insert_rows(self, rows: Sequence[Mapping[str, Any]]) -> list[T]:
         """Insert rows as batched ORM bulk INSERT ... RETURNING and commit."""
         if not rows:
             return []
@@ -144,5 +144,7 @@ def _column_values(entity: BaseEntity) -> dict[str, Any]:
     """Return the column attributes set on a transient entity."""
     state = inspect(entity)
     return {
-        attr.key: state.dict[attr.key] for attr in state.mapper.column_attrs if attr.key in state.dict
+        attr.key: state.dict[attr.key]
+        for attr in state.mapper.column_attrs
+        if attr.key in state.dict
     }

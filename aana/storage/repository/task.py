@@ -270,9 +270,7 @@ class TaskRepository(BaseRepository[TaskEntity]):
         expired += self._apply(
             update(TaskEntity)
             .where(active, out_of_retries, silent)
-            .values(
-                failed("HeartbeatTimeoutError", f"No heartbeat for {heartbeat_timeout}s")
-            )
+            .values(failed("HeartbeatTimeoutError", f"No heartbeat for {heartbeat_timeout}s"))
         )
         expired += self._apply(
             update(TaskEntity)

@@ -1,0 +1,293 @@
+"""Where the test databases live: SQLite files or PostgreSQL databases.
+
+Each backend migrates one template database per test run (under a lock, so that pytest-xdist
+workers share it) and clones it: a file copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on
+PostgreSQL. Every database it creates carries the run's prefix, and it drops only those.
+"""
+
+import sqlite3
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
+
+from aana.configs.db import DbSettings, DbType, PostgreSQLConfig, SQLiteConfig
+from aana.storage.engine import create_database_engine
+
+Migrate = Callable[[Engine], object]
+
+CONNECT_TIMEOUT = 5
+"""Seconds to wait for a PostgreSQL server before failing with its host and port."""
+
+
+class TestDatabases(ABC):
+    """Creates, clones and drops the databases of one test run.
+
+    Attributes:
+        prefix (str): The prefix of every database this run creates.
+    """
+
+    def __init__(self, run_id: str, worker: str) -> None:
+        """Constructor.
+
+        Args:
+            run_id (str): Identifies the test run; shared by all xdist workers.
+            worker (str): The xdist worker id, or ``main``.
+        """
+        self.prefix = f"aana_test_{run_id}"
+        self.worker = worker
+        self._counter = 0
+
+    def new_name(self) -> str:
+        """Return a fresh database name for this worker."""
+        self._counter += 1
+        return f"{self.prefix}_{self.worker}_{self._counter}"
+
+    @property
+    def template_name(self) -> str:
+        """The name of the run's migrated template database."""
+        return f"{self.prefix}_template"
+
+    @abstractmethod
+    def ensure_template(self, migrate: Migrate) -> None:
+        """Create and migrate the template once per run, whichever worker gets there first."""
+
+    @abstractmethod
+    def create(self, name: str, from_template: bool) -> Engine:
+        """Create a database, a clone of the template or empty, and return an engine on it."""
+
+    @abstractmethod
+    def drop(self, engine: Engine) -> None:
+        """Dispose of an engine and drop the database it points at."""
+
+
+class SQLiteDatabases(TestDatabases):
+    """Test databases as SQLite files.
+
+    Attributes:
+        shared_dir (Path): A folder all workers of the run see; holds the template.
+        own_dir (Path): This worker's folder.
+    """
+
+    def __init__(self, run_id: str, worker: str, shared_dir: Path, own_dir: Path) -> None:
+        """Constructor.
+
+        Args:
+            run_id (str): Identifies the test run.
+            worker (str): The xdist worker id, or ``main``.
+            shared_dir (Path): A folder all workers see.
+            own_dir (Path): This worker's folder.
+        """
+        super().__init__(run_id, worker)
+        self.shared_dir = shared_dir
+        self.own_dir = own_dir
+
+    @property
+    def template_path(self) -> Path:
+        """The template file."""
+        return self.shared_dir / f"{self.template_name}.db"
+
+    def ensure_template(self, migrate: Migrate) -> None:
+        """Migrate the template file once per run, under a file lock."""
+        with FileLock(str(self.shared_dir / f"{self.template_name}.lock")):
+            if self.template_path.exists():
+                return
+            building = self.shared_dir / f"{self.template_name}.building.db"
+            engine = sqlite_engine(building)
+            try:
+                migrate(engine)
+            finally:
+                engine.dispose()
+            _sqlite_copy(building, self.template_path)
+            for path in building.parent.glob(f"{building.name}*"):
+                path.unlink()
+
+    def create(self, name: str, from_template: bool) -> Engine:
+        """Copy the template to a new file, or start an empty one."""
+        path = self.own_dir / f"{name}.db"
+        if from_template:
+            _sqlite_copy(self.template_path, path)
+        return sqlite_engine(path)
+
+    def drop(self, engine: Engine) -> None:
+        """Dispose of the engine and delete its file with its WAL."""
+        engine.dispose()
+        database = engine.url.database
+        if database:
+            for path in Path(database).parent.glob(f"{Path(database).name}*"):
+                path.unlink(missing_ok=True)
+
+
+def sqlite_engine(path: Path) -> Engine:
+    """Return an engine on an SQLite file, configured as in production."""
+    settings = DbSettings(datastore_type=DbType.SQLITE, datastore_config=SQLiteConfig(path=path))
+    return create_database_engine(settings)
+
+
+def _sqlite_copy(source: Path, target: Path) -> None:
+    """Copy a database with SQLite's backup API, so that its WAL is folded in."""
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+
+
+class PostgresDatabases(TestDatabases):
+    """Test databases on a PostgreSQL server.
+
+    Attributes:
+        admin_url (URL): Where to connect to create and drop databases. The database it
+            names is only connected to, never written or dropped.
+    """
+
+    def __init__(self, run_id: str, worker: str, admin_url: URL) -> None:
+        """Constructor.
+
+        Args:
+            run_id (str): Identifies the test run.
+            worker (str): The xdist worker id, or ``main``.
+            admin_url (URL): Where to connect to create and drop databases.
+        """
+        super().__init__(run_id, worker)
+        self.admin_url = admin_url
+        self._admin = create_engine(
+            admin_url,
+            isolation_level="AUTOCOMMIT",
+            connect_args={"connect_timeout": CONNECT_TIMEOUT},
+            pool_pre_ping=True,
+        )
+
+    @classmethod
+    def connect(cls, run_id: str, worker: str, url: str) -> "PostgresDatabases":
+        """Check that the server answers, then return the backend.
+
+        Args:
+            run_id (str): Identifies the test run.
+            worker (str): The xdist worker id, or ``main``.
+            url (str): The server's URL.
+
+        Returns:
+            PostgresDatabases: The backend.
+
+        Raises:
+            pytest.UsageError: If the URL is malformed or the server does not answer within
+                :data:`CONNECT_TIMEOUT` seconds; the message names host and port.
+        """
+        try:
+            admin_url = postgres_url(url)
+        except ValueError as error:
+            raise pytest.UsageError(f"invalid PostgreSQL URL: {error}") from None
+        databases = cls(run_id, worker, admin_url)
+        try:
+            with databases._admin.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except OperationalError as error:
+            raise pytest.UsageError(
+                f"cannot connect to PostgreSQL at {admin_url.host}:{admin_url.port or 5432} "
+                f"within {CONNECT_TIMEOUT}s: {str(error.orig).strip().splitlines()[0]}"
+            ) from None
+        return databases
+
+    def ensure_template(self, migrate: Migrate) -> None:
+        """Migrate the template once per run, under an advisory lock."""
+        with self._admin.connect() as connection:
+            connection.execute(
+                text("SELECT pg_advisory_lock(hashtext(:name))"), {"name": self.template_name}
+            )
+            try:
+                if not self._exists(self.template_name):
+                    self._execute("CREATE DATABASE {}", self.template_name)
+                    engine = self._engine(self.template_name)
+                    try:
+                        migrate(engine)
+                    finally:
+                        engine.dispose()
+            finally:
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(hashtext(:name))"),
+                    {"name": self.template_name},
+                )
+
+    def create(self, name: str, from_template: bool) -> Engine:
+        """Clone the template into a new database, or create an empty one."""
+        if from_template:
+            self._execute("CREATE DATABASE {} TEMPLATE {}", name, self.template_name)
+        else:
+            self._execute("CREATE DATABASE {}", name)
+        return self._engine(name)
+
+    def drop(self, engine: Engine) -> None:
+        """Dispose of the engine and drop its database."""
+        engine.dispose()
+        name = engine.url.database
+        if name and name.startswith(self.prefix):
+            self._execute("DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
+
+    def drop_run(self) -> None:
+        """Drop every database whose name carries this run's prefix."""
+        with self._admin.connect() as connection:
+            names = connection.scalars(
+                text("SELECT datname FROM pg_database WHERE starts_with(datname, :prefix)"),
+                {"prefix": self.prefix + "_"},
+            ).all()
+        for name in names:
+            self._execute("DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
+        self.dispose()
+
+    def dispose(self) -> None:
+        """Close the administrative connections."""
+        self._admin.dispose()
+
+    def _engine(self, name: str) -> Engine:
+        url = self.admin_url
+        settings = DbSettings(
+            datastore_type=DbType.POSTGRESQL,
+            datastore_config=PostgreSQLConfig(
+                host=url.host or "localhost",
+                port=url.port or 5432,
+                user=url.username or "postgres",
+                password=url.password or "",
+                database=name,
+            ),
+            connect_timeout=CONNECT_TIMEOUT,
+        )
+        return create_database_engine(settings)
+
+    def _exists(self, name: str) -> bool:
+        with self._admin.connect() as connection:
+            found = connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            )
+        return found is not None
+
+    def _execute(self, statement: str, *names: str) -> None:
+        """Run DDL on database names, which cannot be bound parameters; they are quoted."""
+        with self._admin.connect() as connection:
+            quote = connection.dialect.identifier_preparer.quote_identifier
+            connection.exec_driver_sql(statement.format(*(quote(name) for name in names)))
+
+
+def postgres_url(url: str) -> URL:
+    """Parse a PostgreSQL URL, using psycopg 3 whatever driver it names.
+
+    Args:
+        url (str): ``postgresql://user:password@host:port/database``.
+
+    Returns:
+        URL: The parsed URL, with the ``postgresql+psycopg`` driver.
+
+    Raises:
+        ValueError: If the URL is malformed or not a PostgreSQL URL.
+    """
+    try:
+        parsed = make_url(url)
+    except Exception as error:
+        raise ValueError(f"{error}") from None
+    if parsed.get_backend_name() != "postgresql":
+        raise ValueError(f"{parsed.render_as_string()} is not a postgresql:// URL")
+    return parsed.set(drivername="postgresql+psycopg")

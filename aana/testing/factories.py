@@ -1,0 +1,128 @@
+"""factory-boy factories for every aana entity.
+
+They write through the running test's ``db_session``, with no binding code in your
+``conftest.py``. A factory you write by subclassing one of these (or :class:`AanaFactory`)
+is bound the same way::
+
+    class ExtendedVideoEntityFactory(VideoEntityFactory):
+        class Meta:
+            model = ExtendedVideoEntity
+
+        duration = 42.0
+"""
+
+from typing import Any
+
+import factory
+import factory.fuzzy
+from factory.alchemy import SQLAlchemyModelFactory
+
+from aana.core.models.asr import AsrSegment, AsrWord
+from aana.core.models.media import new_media_id
+from aana.core.models.time import TimeInterval
+from aana.storage.models import (
+    CaptionEntity,
+    MediaEntity,
+    Status,
+    TaskEntity,
+    TranscriptEntity,
+    VideoEntity,
+)
+from aana.testing.isolation import current_session
+
+
+class AanaFactory(SQLAlchemyModelFactory):  # type: ignore[misc]
+    """Base of the factories: bound to the running test's ``db_session``, flushing on create."""
+
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = current_session
+        sqlalchemy_session_persistence = "flush"
+
+
+class MediaEntityFactory(AanaFactory):
+    """Media rows with unique random media ids."""
+
+    class Meta:
+        model = MediaEntity
+
+    id = factory.LazyFunction(new_media_id)
+
+
+class VideoEntityFactory(MediaEntityFactory):
+    """Videos with a path, a URL, a title and a description."""
+
+    class Meta:
+        model = VideoEntity
+
+    path = factory.Sequence(lambda n: f"/data/videos/video_{n}.mp4")
+    url = factory.Sequence(lambda n: f"https://example.com/videos/video_{n}.mp4")
+    title = factory.Sequence(lambda n: f"Video {n}")
+    description = factory.LazyAttribute(lambda video: f"Description of {video.title}")
+
+
+def _segments(text: str, seconds_per_word: float = 0.4) -> list[dict[str, Any]]:
+    """Split a text into one-sentence segments with word timings, as an ASR model would."""
+    segments: list[dict[str, Any]] = []
+    clock = 0.0
+    for sentence in filter(None, (part.strip() for part in text.split("."))):
+        start = clock
+        words = []
+        for word in sentence.split():
+            words.append(
+                AsrWord(
+                    word=word,
+                    time_interval=TimeInterval(start=clock, end=clock + seconds_per_word),
+                    alignment_confidence=0.9,
+                )
+            )
+            clock += seconds_per_word
+        segment = AsrSegment(
+            text=sentence + ".",
+            time_interval=TimeInterval(start=start, end=clock),
+            confidence=0.92,
+            no_speech_confidence=0.03,
+            words=words,
+        )
+        segments.append(segment.model_dump(mode="json"))
+    return segments
+
+
+class TranscriptEntityFactory(AanaFactory):
+    """Transcripts with segments and word timings that match their text."""
+
+    class Meta:
+        model = TranscriptEntity
+
+    model = "whisper-large-v3"
+    transcript = factory.Sequence(lambda n: f"This is transcript number {n}. It has two sentences.")
+    segments = factory.LazyAttribute(lambda entity: _segments(entity.transcript))
+    language = "en"
+    language_confidence = factory.fuzzy.FuzzyFloat(0.5, 1.0)
+
+
+class CaptionEntityFactory(AanaFactory):
+    """Captions of consecutive frames of a 30 fps video."""
+
+    class Meta:
+        model = CaptionEntity
+
+    model = "blip2-opt-2.7b"
+    frame_id = factory.Sequence(lambda n: n)
+    caption = factory.Sequence(lambda n: f"A person walking a dog, frame {n}")
+    timestamp = factory.LazyAttribute(lambda entity: entity.frame_id / 30.0)
+
+
+class TaskEntityFactory(AanaFactory):
+    """New tasks for a transcription endpoint."""
+
+    class Meta:
+        model = TaskEntity
+
+    endpoint = "/video/transcribe"
+    data = factory.LazyFunction(lambda: {"media_id": new_media_id(), "language": "en"})
+    status = Status.CREATED
+    priority = 0
+    progress = 0.0
+    num_retries = 0
+    user_id = factory.Sequence(lambda n: f"user_{n % 3}")

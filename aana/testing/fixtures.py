@@ -1,0 +1,98 @@
+"""The database fixtures: ``db_engine``, ``db_session`` and ``transactional_db_engine``."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.config import Config
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from aana.storage.migrations import alembic_config, upgrade
+from aana.testing.backends import PostgresDatabases, SQLiteDatabases, TestDatabases
+from aana.testing.isolation import committing_sessions, isolated_session
+from aana.testing.options import ALEMBIC_CONFIG, POSTGRES_URL, get_backend, get_option
+from aana.testing.postgres_server import server_url
+from aana.testing.run import is_xdist_worker, run_id, worker_id
+
+
+@pytest.fixture(scope="session")
+def aana_migrations_config(pytestconfig: pytest.Config) -> Config:
+    """The Alembic configuration the test databases are migrated with.
+
+    aana's own migrations, followed by an app's when the ``aana_alembic_config`` option names
+    the app's ``alembic.ini``.
+    """
+    app_config = get_option(pytestconfig, ALEMBIC_CONFIG)
+    if app_config is None:
+        return alembic_config()
+    path = Path(app_config)
+    if not path.is_absolute():
+        path = pytestconfig.rootpath / path
+    if not path.is_file():
+        raise pytest.UsageError(f"{ALEMBIC_CONFIG.flag} / {ALEMBIC_CONFIG.env}: no file {path}")
+    return alembic_config(path)
+
+
+@pytest.fixture(scope="session")
+def aana_test_databases(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestDatabases]:
+    """Creates, clones and drops the test run's databases on the selected backend."""
+    config = request.config
+    run, worker = run_id(config), worker_id(config)
+    databases: TestDatabases
+    if get_backend(config) == "sqlite":
+        base = tmp_path_factory.getbasetemp()
+        shared = base.parent if is_xdist_worker(config) else base
+        databases = SQLiteDatabases(run, worker, shared, tmp_path_factory.mktemp("aana-db"))
+        yield databases
+        return
+    with server_url(request, get_option(config, POSTGRES_URL)) as url:
+        databases = PostgresDatabases.connect(run, worker, url)
+        try:
+            yield databases
+        finally:
+            databases.dispose()
+
+
+@pytest.fixture(scope="session")
+def aana_template(aana_test_databases: TestDatabases, aana_migrations_config: Config) -> None:
+    """Migrates the run's template database to head, once per run."""
+    aana_test_databases.ensure_template(lambda engine: upgrade(engine, aana_migrations_config))
+
+
+@pytest.fixture(scope="session")
+def db_engine(aana_test_databases: TestDatabases, aana_template: None) -> Iterator[Engine]:
+    """An engine on this worker's database, migrated to head by ``aana migrate``'s code."""
+    engine = aana_test_databases.create(aana_test_databases.new_name(), from_template=True)
+    yield engine
+    aana_test_databases.drop(engine)
+
+
+@pytest.fixture
+def db_session(db_engine: Engine) -> Iterator[Session]:
+    """A session whose work, commits included, is rolled back after the test.
+
+    ``aana.storage.session.get_session()`` returns sessions on the same transaction while the
+    test runs, and the ``aana.testing.factories`` write through this session.
+    """
+    with isolated_session(db_engine) as session:
+        yield session
+
+
+@pytest.fixture
+def transactional_db_engine(
+    aana_test_databases: TestDatabases, aana_template: None
+) -> Iterator[Engine]:
+    """An engine on a fresh migrated database with real commits, dropped after the test.
+
+    For tests that need several connections, such as concurrency tests.
+    ``aana.storage.session.get_session()`` returns sessions on it while the test runs.
+    """
+    engine = aana_test_databases.create(aana_test_databases.new_name(), from_template=True)
+    try:
+        with committing_sessions(engine):
+            yield engine
+    finally:
+        aana_test_databases.drop(engine)

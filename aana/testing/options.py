@@ -1,0 +1,112 @@
+"""The plugin's options: each one a CLI flag, an ini key and an environment variable.
+
+A value given on the command line wins over the environment variable, which wins over the
+ini key, which wins over the default.
+"""
+
+import os
+from dataclasses import dataclass
+
+import pytest
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One plugin option.
+
+    Attributes:
+        name (str): The ini key, also the attribute name on ``config.option``.
+        flag (str): The command-line flag.
+        env (str): The environment variable.
+        help (str): What it does.
+        default (str | None): The value when none is given.
+    """
+
+    name: str
+    flag: str
+    env: str
+    help: str
+    default: str | None = None
+
+
+DB = Option(
+    "aana_db",
+    "--aana-db",
+    "AANA_TEST_DB",
+    "database backend the db_* fixtures run on: sqlite or postgresql",
+    "sqlite",
+)
+POSTGRES_URL = Option(
+    "aana_postgres_url",
+    "--aana-postgres-url",
+    "AANA_TEST_POSTGRES_URL",
+    "URL of an existing PostgreSQL server; the plugin creates (and later drops) databases "
+    "of its own there, and never writes to the database the URL names",
+)
+ALEMBIC_CONFIG = Option(
+    "aana_alembic_config",
+    "--aana-alembic-config",
+    "AANA_TEST_ALEMBIC_CONFIG",
+    "an app's alembic.ini (relative to the rootdir): db_engine and --test-alembic then use "
+    "aana's migrations followed by the app's",
+)
+
+OPTIONS = (DB, POSTGRES_URL, ALEMBIC_CONFIG)
+
+
+def add_options(parser: pytest.Parser) -> None:
+    """Register every option as a flag and an ini key.
+
+    Args:
+        parser (pytest.Parser): pytest's parser.
+    """
+    group = parser.getgroup("aana", "aana database fixtures")
+    for option in OPTIONS:
+        group.addoption(
+            option.flag,
+            dest=option.name,
+            default=None,
+            help=f"{option.help} (env {option.env}, ini {option.name})",
+        )
+        parser.addini(option.name, option.help, default=None)
+
+
+def get_option(config: pytest.Config, option: Option) -> str | None:
+    """Return an option's value: flag, else environment variable, else ini key, else default.
+
+    Args:
+        config (pytest.Config): pytest's config.
+        option (Option): The option.
+
+    Returns:
+        str | None: The value.
+    """
+    value = config.getoption(option.name, default=None)
+    if value is None:
+        value = os.environ.get(option.env) or None
+    if value is None:
+        value = config.getini(option.name) or None
+    return value if value is not None else option.default
+
+
+def get_backend(config: pytest.Config) -> str:
+    """Return the selected backend.
+
+    Args:
+        config (pytest.Config): pytest's config.
+
+    Returns:
+        str: ``sqlite`` or ``postgresql``.
+
+    Raises:
+        pytest.UsageError: If the backend is not one of those.
+    """
+    backend = (get_option(config, DB) or "").lower()
+    if backend not in BACKENDS:
+        raise pytest.UsageError(
+            f"{DB.flag} / {DB.env} / {DB.name}: unknown backend {backend!r}; "
+            f"expected one of {', '.join(BACKENDS)}"
+        )
+    return backend

@@ -1,0 +1,1 @@
+"""pytest-alembic binds its built-in tests (``--test-alembic``) to this file."""
