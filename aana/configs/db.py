@@ -5,7 +5,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy.engine import URL
 
 from aana.exceptions.db import DatabaseConfigError
@@ -116,26 +124,18 @@ class DbSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
-    @model_validator(mode="before")
+    @field_validator("datastore_config", mode="before")
     @classmethod
-    def _config_matches_type(cls, data: Any) -> Any:
+    def _config_matches_type(cls, config: Any, info: ValidationInfo) -> Any:
         """Validate ``datastore_config`` with the model of ``datastore_type``.
 
         A union would report the errors of every member; choosing the model first makes a
         missing ``host`` read as ``datastore_config.host: Field required``.
         """
-        if not isinstance(data, dict):
-            return data
-        try:
-            db_type = DbType(data.get("datastore_type", DbType.SQLITE))
-        except ValueError:
-            return data  # let the field validation name the bad value
-        config = data.get("datastore_config")
-        if isinstance(config, dict):
-            data = {**data, "datastore_config": _CONFIG_TYPES[db_type].model_validate(config)}
-        elif config is None and db_type is DbType.POSTGRESQL:
-            data = {**data, "datastore_config": PostgreSQLConfig.model_validate({})}
-        return data
+        db_type = info.data.get("datastore_type")
+        if isinstance(config, dict) and db_type is not None:
+            return _CONFIG_TYPES[db_type].model_validate(config)
+        return config
 
     @model_validator(mode="after")
     def _type_and_config_agree(self) -> "DbSettings":
@@ -143,7 +143,7 @@ class DbSettings(BaseModel):
         if not isinstance(self.datastore_config, expected):
             raise ValueError(
                 f"datastore_config is a {type(self.datastore_config).__name__} but "
-                f"datastore_type is {self.datastore_type.value!r}"
+                f"datastore_type {self.datastore_type.value!r} needs a {expected.__name__}"
             )
         return self
 

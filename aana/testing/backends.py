@@ -125,8 +125,38 @@ class SQLiteDatabases(TestDatabases):
 
 def sqlite_engine(path: Path) -> Engine:
     """Return an engine on an SQLite file, configured as in production."""
-    settings = DbSettings(datastore_type=DbType.SQLITE, datastore_config=SQLiteConfig(path=path))
-    return create_database_engine(settings)
+    return create_database_engine(db_settings_for(URL.create("sqlite", database=str(path))))
+
+
+def db_settings_for(url: URL) -> DbSettings:
+    """Return the settings that name the database at ``url``.
+
+    Tests use it to hand a test database to code that reads ``DB_CONFIG``, such as
+    ``aana migrate`` in a subprocess.
+
+    Args:
+        url (URL): An SQLite or PostgreSQL URL.
+
+    Returns:
+        DbSettings: The settings, with :data:`CONNECT_TIMEOUT` as connect timeout.
+    """
+    if url.get_backend_name() == "sqlite":
+        return DbSettings(
+            datastore_type=DbType.SQLITE,
+            datastore_config=SQLiteConfig(path=Path(url.database or "")),
+            connect_timeout=CONNECT_TIMEOUT,
+        )
+    return DbSettings(
+        datastore_type=DbType.POSTGRESQL,
+        datastore_config=PostgreSQLConfig(
+            host=url.host or "localhost",
+            port=url.port or 5432,
+            user=url.username or "postgres",
+            password=url.password or "",
+            database=url.database or "postgres",
+        ),
+        connect_timeout=CONNECT_TIMEOUT,
+    )
 
 
 def _sqlite_copy(source: Path, target: Path) -> None:
@@ -244,19 +274,7 @@ class PostgresDatabases(TestDatabases):
         self._admin.dispose()
 
     def _engine(self, name: str) -> Engine:
-        url = self.admin_url
-        settings = DbSettings(
-            datastore_type=DbType.POSTGRESQL,
-            datastore_config=PostgreSQLConfig(
-                host=url.host or "localhost",
-                port=url.port or 5432,
-                user=url.username or "postgres",
-                password=url.password or "",
-                database=name,
-            ),
-            connect_timeout=CONNECT_TIMEOUT,
-        )
-        return create_database_engine(settings)
+        return create_database_engine(db_settings_for(self.admin_url.set(database=name)))
 
     def _exists(self, name: str) -> bool:
         with self._admin.connect() as connection:

@@ -3,8 +3,8 @@
 import datetime
 from typing import Any, Self
 
-from sqlalchemy import JSON, MetaData, String, func, inspect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import JSON, Connection, MetaData, String, event, func, inspect
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, object_session
 
 from aana.core.models.media import MEDIA_ID_MAX_LENGTH, MediaId
 from aana.storage.types import UtcDateTime, utc_now
@@ -65,7 +65,10 @@ class TimeStampEntity:
     """Adds ``created_at`` and ``updated_at``, kept as timezone-aware UTC.
 
     Python fills both with microsecond precision (``CURRENT_TIMESTAMP`` on SQLite has whole
-    seconds only); the server defaults cover rows inserted by plain SQL.
+    seconds only); the server defaults cover rows inserted by plain SQL. ``onupdate`` refreshes
+    ``updated_at`` when its own table's row is updated; :func:`_touch` covers the flush of a
+    joined-inheritance subclass whose changes are all in the subclass table, which would
+    otherwise leave the base row, and its ``updated_at``, untouched.
     """
 
     created_at: Mapped[datetime.datetime] = mapped_column(
@@ -77,3 +80,10 @@ class TimeStampEntity:
         server_default=func.now(),
         comment="Timestamp when row is updated",
     )
+
+
+@event.listens_for(TimeStampEntity, "before_update", propagate=True)
+def _touch(_mapper: Mapper[Any], _connection: Connection, target: TimeStampEntity) -> None:
+    session = object_session(target)
+    if session is not None and session.is_modified(target, include_collections=False):
+        target.updated_at = utc_now()

@@ -1,0 +1,147 @@
+"""Migrations: head matches the models, down and up again, and `aana migrate` from the CLI."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
+
+from aana.configs import Settings
+from aana.sdk import AanaSDK
+from aana.storage.migrations import current_revisions, downgrade, pending_revisions, upgrade
+from aana.storage.models import BaseEntity
+from aana.testing.backends import db_settings_for
+
+HEAD = "0001_initial"
+TABLES = {"alembic_version", "caption", "media", "tasks", "transcript", "video"}
+AANA = str(Path(sys.executable).with_name("aana"))
+
+
+def db_config(engine: Engine) -> str:
+    # Test servers use trust authentication, so the masked password in the dump is never needed.
+    return db_settings_for(engine.url).model_dump_json()
+
+
+def run_aana(engine: Engine, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DB_CONFIG": db_config(engine)}
+    return subprocess.run(
+        [AANA, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def enum_types(engine: Engine) -> list[str]:
+    if engine.dialect.name != "postgresql":
+        return []
+    with engine.connect() as connection:
+        return list(connection.scalars(text("SELECT typname FROM pg_type WHERE typtype = 'e'")))
+
+
+def test_head_matches_the_models_down_to_nothing_and_up_again(alembic_engine: Engine) -> None:
+    assert pending_revisions(alembic_engine) == [HEAD]
+    result = upgrade(alembic_engine)
+    assert (result.before, result.after) == ((), (HEAD,))
+    with alembic_engine.connect() as connection:
+        assert set(inspect(connection).get_table_names()) == TABLES
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, BaseEntity.metadata) == []
+    assert pending_revisions(alembic_engine) == []
+
+    assert downgrade(alembic_engine).after == ()
+    with alembic_engine.connect() as connection:
+        assert set(inspect(connection).get_table_names()) == {"alembic_version"}
+    assert enum_types(alembic_engine) == []
+
+    assert upgrade(alembic_engine).after == (HEAD,)
+
+
+def test_check_constraints_are_in_the_migrated_schema(alembic_engine: Engine) -> None:
+    upgrade(alembic_engine)
+    with alembic_engine.connect() as connection:
+        names = {
+            constraint["name"]
+            for table in ("caption", "transcript")
+            for constraint in inspect(connection).get_check_constraints(table)
+        }
+    assert names == {
+        "ck_caption_frame_id_non_negative",
+        "ck_caption_timestamp_non_negative",
+        "ck_transcript_language_confidence_range",
+    }
+
+
+def test_aana_migrate_says_what_it_did_and_a_second_run_is_a_no_op(
+    alembic_engine: Engine,
+) -> None:
+    first = run_aana(alembic_engine, "migrate")
+    assert first.returncode == 0, first.stderr
+    assert f"Migrated database from empty database to {HEAD}." in first.stdout
+    second = run_aana(alembic_engine, "migrate")
+    assert second.returncode == 0, second.stderr
+    assert f"Database already at head ({HEAD}); nothing to do." in second.stdout
+
+
+def test_two_migrate_processes_started_together_both_succeed(alembic_engine: Engine) -> None:
+    env = {**os.environ, "DB_CONFIG": db_config(alembic_engine)}
+    processes = [
+        subprocess.Popen(
+            [AANA, "migrate"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    outputs = [process.communicate(timeout=120) for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], outputs
+    said = sorted(stdout.strip() for stdout, _ in outputs)
+    assert said == [
+        f"Database already at head ({HEAD}); nothing to do.",
+        f"Migrated database from empty database to {HEAD}.",
+    ]
+    with alembic_engine.connect() as connection:
+        assert current_revisions(connection) == (HEAD,)
+
+
+def test_sdk_migrate_applies_the_same_migrations(alembic_engine: Engine) -> None:
+    settings = Settings(db_config=db_settings_for(alembic_engine.url))
+    result = AanaSDK(name="test_app").migrate(settings)
+    assert result.after == (HEAD,)
+    assert not AanaSDK(name="test_app").migrate(settings).changed
+
+
+def test_cli_help_lists_migrate() -> None:
+    result = subprocess.run([AANA, "--help"], capture_output=True, text=True, check=True)
+    assert "migrate" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ("not json", "DB_CONFIG is not valid JSON"),
+        ('{"datastore_type": "oracle"}', "db_config.datastore_type"),
+        ('{"datastore_type": "postgresql", "datastore_config": {}}', "datastore_config.host"),
+    ],
+)
+def test_cli_names_the_bad_setting(config: str, expected: str) -> None:
+    env = {**os.environ, "DB_CONFIG": config}
+    result = subprocess.run([AANA, "migrate"], env=env, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_hides_the_password_when_the_server_is_unreachable() -> None:
+    secret = "hunter2-secret"
+    config = {
+        "datastore_type": "postgresql",
+        "datastore_config": {"host": "127.0.0.1", "port": 1, "password": secret},
+        "connect_timeout": 2,
+    }
+    env = {**os.environ, "DB_CONFIG": json.dumps(config)}
+    result = subprocess.run([AANA, "migrate"], env=env, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "cannot reach the database" in result.stderr
+    assert "127.0.0.1" in result.stderr
+    assert secret not in result.stdout + result.stderr

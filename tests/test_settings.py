@@ -1,0 +1,131 @@
+"""Settings: DB_CONFIG parsing, errors that name the field, secrets that stay secret."""
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from aana.configs import DbSettings, DbType, PostgreSQLConfig, Settings, SQLiteConfig, load_settings
+from aana.exceptions.db import DatabaseConfigError
+from aana.storage.engine import create_database_engine
+
+SECRET = "s3cr3t-Pa55"
+
+
+def test_default_is_the_spec_pages_sqlite_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DB_CONFIG", raising=False)
+    settings = load_settings()
+    assert settings.db_config.datastore_type is DbType.SQLITE
+    assert settings.db_config.datastore_config == SQLiteConfig(path=Path("/var/lib/aana_data"))
+
+
+def test_db_config_is_read_from_the_environment_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = {
+        "datastore_type": "postgresql",
+        "datastore_config": {"host": "db.internal", "port": 6543, "database": "media"},
+        "pool_size": 7,
+    }
+    monkeypatch.setenv("DB_CONFIG", json.dumps(config))
+    db = load_settings().db_config
+    assert db.datastore_type is DbType.POSTGRESQL
+    assert isinstance(db.datastore_config, PostgreSQLConfig)
+    assert (db.datastore_config.host, db.datastore_config.port) == ("db.internal", 6543)
+    assert db.pool_size == 7
+
+
+def test_bare_environment_variables_do_not_leak_into_db_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("DB_CONFIG", raising=False)
+    monkeypatch.setenv("POOL_SIZE", "99")
+    monkeypatch.setenv("DATASTORE_TYPE", "postgresql")
+    monkeypatch.setenv("MAX_OVERFLOW", "77")
+    db = load_settings().db_config
+    assert db.pool_size == 5
+    assert db.max_overflow == 10
+    assert db.datastore_type is DbType.SQLITE
+
+
+def test_db_config_that_is_not_json_names_db_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DB_CONFIG", "{datastore_type: sqlite")
+    with pytest.raises(DatabaseConfigError, match="DB_CONFIG is not valid JSON"):
+        load_settings()
+
+
+def test_unknown_datastore_type_names_the_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DB_CONFIG", json.dumps({"datastore_type": "mysql"}))
+    with pytest.raises(ValidationError, match="datastore_type"):
+        load_settings()
+
+
+def test_postgresql_config_without_host_names_the_host_field() -> None:
+    with pytest.raises(ValidationError) as raised:
+        DbSettings.model_validate(
+            {"datastore_type": "postgresql", "datastore_config": {"user": "aana"}}
+        )
+    assert [error["loc"] for error in raised.value.errors()] == [("datastore_config", "host")]
+
+
+def test_config_of_the_wrong_type_is_refused() -> None:
+    with pytest.raises(ValidationError, match="datastore_config is a SQLiteConfig"):
+        DbSettings(datastore_type=DbType.POSTGRESQL, datastore_config=SQLiteConfig())
+
+
+def test_unknown_keys_are_refused_instead_of_ignored() -> None:
+    with pytest.raises(ValidationError, match="poolsize"):
+        DbSettings.model_validate({"poolsize": 3})
+
+
+def test_sqlite_directory_that_does_not_exist_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "missing" / "aana.db"
+    settings = DbSettings(datastore_config=SQLiteConfig(path=path))
+    with pytest.raises(DatabaseConfigError, match=r"datastore_config\.path") as raised:
+        create_database_engine(settings)
+    assert str(path.parent) in str(raised.value)
+    assert not path.parent.exists()
+
+
+def test_sqlite_path_under_a_file_is_named(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    settings = DbSettings(datastore_config=SQLiteConfig(path=blocker / "aana.db"))
+    with pytest.raises(DatabaseConfigError, match="not-a-directory"):
+        create_database_engine(settings)
+
+
+def _postgres_settings() -> DbSettings:
+    return DbSettings.model_validate(
+        {
+            "datastore_type": "postgresql",
+            "datastore_config": {"host": "127.0.0.1", "password": SECRET, "port": 1},
+        }
+    )
+
+
+def test_password_is_hidden_in_reprs_and_urls() -> None:
+    settings = _postgres_settings()
+    assert SECRET not in repr(settings)
+    assert SECRET not in str(settings)
+    assert SECRET not in repr(Settings(db_config=settings))
+    assert SECRET not in str(settings.url())
+    assert settings.datastore_config.password.get_secret_value() == SECRET  # type: ignore[union-attr]
+
+
+def test_password_is_hidden_in_validation_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = {"datastore_type": "postgresql", "datastore_config": {"password": SECRET}}
+    monkeypatch.setenv("DB_CONFIG", json.dumps(config))
+    with pytest.raises(ValidationError) as raised:
+        load_settings()
+    assert SECRET not in str(raised.value)
+
+
+def test_password_is_hidden_when_the_connection_fails(caplog: pytest.LogCaptureFixture) -> None:
+    engine = create_database_engine(_postgres_settings())
+    caplog.set_level(logging.DEBUG, logger="sqlalchemy")
+    with pytest.raises(Exception) as raised:
+        engine.connect()
+    assert SECRET not in str(raised.value)
+    assert SECRET not in repr(engine)
+    assert SECRET not in caplog.text
