@@ -1,3 +1,3 @@
 """Root conftest: our own suite is the first user of the aana.testing plugin."""
 
-pytest_plugins = ["aana.testing"]
+pytest_plugins = ["aana.testing", "pytester"]

@@ -12,7 +12,7 @@ import pytest
 from pytest_postgresql import factories as postgresql_factories
 
 from aana.testing import alembic_fixtures
-from aana.testing.backends import PostgresDatabases
+from aana.testing.backends import PostgresDatabases, postgres_url
 from aana.testing.fixtures import (
     aana_migrations_config,
     aana_template,
@@ -58,7 +58,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     url = get_option(config, POSTGRES_URL)
     if is_xdist_worker(config) or not url or get_backend(config) != "postgresql":
         return
-    PostgresDatabases.connect(run_id(config), "main", url).drop_run()
+    PostgresDatabases.connect(run_id(config), "main", postgres_url(url)).drop_run()
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -193,25 +193,22 @@ class PostgresDatabases(TestDatabases):
         )
 
     @classmethod
-    def connect(cls, run_id: str, worker: str, url: str) -> "PostgresDatabases":
+    def connect(cls, run_id: str, worker: str, admin_url: URL) -> "PostgresDatabases":
         """Check that the server answers, then return the backend.
 
         Args:
             run_id (str): Identifies the test run.
             worker (str): The xdist worker id, or ``main``.
-            url (str): The server's URL.
+            admin_url (URL): The server's URL (a ``URL``, whose repr hides the password
+                in any traceback).
 
         Returns:
             PostgresDatabases: The backend.
 
         Raises:
-            pytest.UsageError: If the URL is malformed or the server does not answer within
-                :data:`CONNECT_TIMEOUT` seconds; the message names host and port.
+            pytest.UsageError: If the server does not answer within :data:`CONNECT_TIMEOUT`
+                seconds; the message names host and port.
         """
-        try:
-            admin_url = postgres_url(url)
-        except ValueError as error:
-            raise pytest.UsageError(f"invalid PostgreSQL URL: {error}") from None
         databases = cls(run_id, worker, admin_url)
         try:
             with databases._admin.connect() as connection:

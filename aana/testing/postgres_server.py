@@ -13,7 +13,9 @@ from contextlib import contextmanager
 from enum import StrEnum
 
 import pytest
+from sqlalchemy.engine import URL
 
+from aana.testing.backends import postgres_url
 from aana.testing.options import POSTGRES_URL
 
 PG_PROC_FIXTURE = "aana_postgresql_proc"
@@ -106,7 +108,7 @@ def container_url() -> Iterator[str]:
 
 
 @contextmanager
-def server_url(request: pytest.FixtureRequest, url: str | None) -> Iterator[str]:
+def server_url(request: pytest.FixtureRequest, url: str | None) -> Iterator[URL]:
     """Yield the URL of a server from the first source that applies.
 
     Args:
@@ -115,15 +117,15 @@ def server_url(request: pytest.FixtureRequest, url: str | None) -> Iterator[str]
         url (str | None): The URL the user gave.
 
     Yields:
-        str: The server's URL.
+        URL: The server's URL, parsed so that its repr hides the password.
     """
     source = choose_source(url, find_pg_ctl(), running_as_root(), docker_engine_answers)
     if source is PostgresSource.URL:
         assert url is not None
-        yield url
+        yield postgres_url(url)
     elif source is PostgresSource.PG_CTL:
         proc = request.getfixturevalue(PG_PROC_FIXTURE)
-        yield f"postgresql://{proc.user}@{proc.host}:{proc.port}/postgres"
+        yield postgres_url(f"postgresql://{proc.user}@{proc.host}:{proc.port}/postgres")
     else:
         with container_url() as started:
-            yield started
+            yield postgres_url(started)
