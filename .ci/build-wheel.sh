@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Build aana's wheel into the directory given as $1 and print the wheel's path.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+out="$1"
+python -m pip install -q build >&2
+python -m build --wheel --outdir "$out" "$root" >&2
+ls "$out"/aana-*.whl
