@@ -2,8 +2,11 @@
 
 import importlib
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
+from alembic.util import CommandError
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
@@ -47,18 +50,65 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("app", required=False)
-def migrate(app: str | None) -> None:
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Migrate nothing; exit 1 if revisions are pending or the models and the migrations "
+    "disagree.",
+)
+def migrate(app: str | None, check: bool) -> None:
     """Migrate the database named by DB_CONFIG to head.
 
     APP (module:attribute naming an AanaSDK) adds the app's own migrations after aana's.
     """
     sdk = load_app(app) if app else AanaSDK()
+    with _database_errors():
+        if not check:
+            click.echo(sdk.migrate().describe())
+            return
+        result = sdk.check_migrations()
+    click.echo(result.describe(), err=not result.ok)
+    if not result.ok:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("app")
+@click.option("-m", "--message", required=True, help="The revision's message.")
+@click.option(
+    "--autogenerate",
+    is_flag=True,
+    help="Fill the revision with the differences between the app's models and the database "
+    "named by DB_CONFIG, which must be at head.",
+)
+def revision(app: str, message: str, autogenerate: bool) -> None:
+    """Write a new revision on the app's own lineage, in the app's version folder.
+
+    APP (module:attribute naming an AanaSDK with an alembic_config). The app's first
+    revision starts its branch; each one depends on the aana revisions it was written
+    against, so aana's own revisions are never copied into the app.
+    """
+    sdk = load_app(app)
+    if sdk.alembic_config is None:
+        raise click.BadParameter(
+            f"{app!r} has no alembic_config: give AanaSDK the path of the app's alembic.ini",
+            param_hint="APP",
+        )
+    with _database_errors():
+        sdk.new_revision(message, autogenerate=autogenerate)
+
+
+@contextmanager
+def _database_errors() -> Iterator[None]:
+    """Turn configuration, connection and Alembic errors into a message and an exit code."""
     try:
-        result = sdk.migrate()
+        yield
     except (ValidationError, DatabaseException) as error:
         click.echo(f"Error: invalid database configuration (DB_CONFIG): {error}", err=True)
         sys.exit(2)
     except OperationalError as error:
         click.echo(f"Error: cannot reach the database: {error.orig}", err=True)
         sys.exit(1)
-    click.echo(result.describe())
+    except CommandError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(1)

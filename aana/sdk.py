@@ -1,17 +1,29 @@
 """The SDK's entry point for applications."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from alembic.script import Script
+from sqlalchemy import Engine
 
 from aana.configs.settings import Settings, load_settings
 from aana.storage.engine import create_database_engine
-from aana.storage.migrations import MigrationResult, alembic_config, upgrade
+from aana.storage.migrations import (
+    MigrationCheck,
+    MigrationResult,
+    alembic_config,
+    check,
+    new_revision,
+    upgrade,
+)
 
 
 class AanaSDK:
     """An Aana application.
 
     Attributes:
-        name (str): Name of the application.
+        name (str): Name of the application; also the branch label of its own migrations.
         alembic_config (Path | None): The app's ``alembic.ini``, when the app has migrations of
             its own; they are applied after aana's.
     """
@@ -38,9 +50,52 @@ class AanaSDK:
         Returns:
             MigrationResult: The revisions before and after.
         """
-        settings = settings or load_settings()
-        engine = create_database_engine(settings.db_config)
-        try:
+        with _engine(settings) as engine:
             return upgrade(engine, alembic_config(self.alembic_config))
-        finally:
-            engine.dispose()
+
+    def check_migrations(self, settings: Settings | None = None) -> MigrationCheck:
+        """Check that the database named by ``DB_CONFIG`` is at head and matches the models.
+
+        Args:
+            settings (Settings | None): The settings to use; read from the environment if None.
+
+        Returns:
+            MigrationCheck: What was found; ``ok`` when nothing is pending or missing.
+        """
+        with _engine(settings) as engine:
+            return check(engine, alembic_config(self.alembic_config))
+
+    def new_revision(
+        self, message: str, autogenerate: bool = False, settings: Settings | None = None
+    ) -> Script:
+        """Write a new revision on the app's own lineage.
+
+        Args:
+            message (str): The revision's message.
+            autogenerate (bool): Fill the revision with the differences between the models
+                and the database named by ``DB_CONFIG``, which must be at head.
+            settings (Settings | None): The settings to use; read from the environment if None.
+
+        Returns:
+            Script: The new revision.
+
+        Raises:
+            ValueError: If the app has no ``alembic_config``.
+        """
+        if self.alembic_config is None:
+            raise ValueError(f"app {self.name!r} has no alembic_config, so no migrations")
+        config = alembic_config(self.alembic_config)
+        if not autogenerate:
+            return new_revision(config, message, self.name)
+        with _engine(settings) as engine:
+            return new_revision(config, message, self.name, engine)
+
+
+@contextmanager
+def _engine(settings: Settings | None) -> Iterator[Engine]:
+    """Yield an engine on the database named by the settings, disposed of afterwards."""
+    engine = create_database_engine((settings or load_settings()).db_config)
+    try:
+        yield engine
+    finally:
+        engine.dispose()

@@ -1,0 +1,1 @@
+"""An example app that extends aana's ``VideoEntity`` and owns its own migrations."""
