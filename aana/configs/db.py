@@ -31,9 +31,14 @@ class SQLiteConfig(BaseModel):
 
     Attributes:
         path (Path): Path of the database file. Its directory must exist and be writable.
+        busy_timeout (float): Seconds a connection waits for another one's write lock before
+            failing with "database is locked". SQLite does not queue waiters fairly: under
+            steady write load one connection can wait several seconds, hence the generous
+            default.
     """
 
     path: Path = Path("/var/lib/aana_data")
+    busy_timeout: float = Field(default=60.0, gt=0)
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
@@ -112,7 +117,7 @@ class DbSettings(BaseModel):
         pool_size (int): Connections kept open in the pool.
         max_overflow (int): Connections allowed beyond ``pool_size`` under load.
         pool_recycle (int): Seconds after which a pooled connection is replaced.
-        connect_timeout (int): Seconds to wait for a connection before failing.
+        connect_timeout (int): Seconds to wait for a PostgreSQL connection before failing.
     """
 
     datastore_type: DbType = DbType.SQLITE

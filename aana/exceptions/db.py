@@ -105,6 +105,61 @@ class NotNullViolation(IntegrityViolation):
     kind = "not null"
 
 
+class InvalidValueException(DatabaseException, ValueError):
+    """The database cannot store a value the write (or filter) carries.
+
+    Raised instead of the driver's data error: a string too long for its column or holding a
+    character the database cannot take (NUL on PostgreSQL, a lone surrogate anywhere), a
+    number out of the column's range, NaN or infinity where JSON is stored. Nothing is
+    written, and the session stays usable. It is also a ``ValueError``, since the value is at
+    fault.
+
+    Attributes:
+        table_name (str | None): The table the statement went to, where known.
+        detail (str): What is wrong, in the driver's words where it gave any.
+    """
+
+    def __init__(self, table_name: str | None, detail: str = "") -> None:
+        """Constructor.
+
+        Args:
+            table_name (str | None): The table the statement went to.
+            detail (str): What is wrong.
+        """
+        where = table_name or "unknown table"
+        super().__init__(f"invalid value for {where}: {detail}".rstrip(": "))
+        self.table_name = table_name
+        self.detail = detail
+
+    @property
+    def _args(self) -> tuple[Any, ...]:
+        return (self.table_name, self.detail)
+
+
+class DatabaseFullException(DatabaseException):
+    """The database has no room for a write: its disk is full, or its size limit is reached.
+
+    Told by the driver's code (SQLite's ``SQLITE_FULL``, PostgreSQL's SQLSTATE 53100). Nothing
+    of the failed write is kept; what was committed before is intact.
+
+    Attributes:
+        detail (str): The driver's message.
+    """
+
+    def __init__(self, detail: str = "") -> None:
+        """Constructor.
+
+        Args:
+            detail (str): The driver's message.
+        """
+        super().__init__(f"the database is full: {detail}".rstrip(": "))
+        self.detail = detail
+
+    @property
+    def _args(self) -> tuple[Any, ...]:
+        return (self.detail,)
+
+
 class MediaIdAlreadyExistsException(UniqueViolation):
     """A media row with this id already exists.
 

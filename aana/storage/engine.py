@@ -44,7 +44,10 @@ def create_database_engine(db: DbSettings) -> Engine:
         db.datastore_config.check_writable()
         engine = create_engine(
             db.url(),
-            connect_args={"timeout": db.connect_timeout, "check_same_thread": False},
+            connect_args={
+                "timeout": db.datastore_config.busy_timeout,
+                "check_same_thread": False,
+            },
             **pool,
         )
         install_sqlite_transactions(engine)

@@ -1,20 +1,27 @@
-"""Translating driver integrity errors into :mod:`aana.exceptions.db` exceptions.
+"""Translating driver errors into :mod:`aana.exceptions.db` exceptions.
 
 The kind of violation is read from the driver's error code (PostgreSQL's SQLSTATE, SQLite's
 extended result code), never from message text; the message is only mined for the table
 and constraint names, which SQLite reports nowhere else.
+
+Values the database cannot hold (a data error on PostgreSQL, or the ``OverflowError`` and
+``UnicodeEncodeError`` the drivers raise while binding parameters) become
+:class:`~aana.exceptions.db.InvalidValueException`, so that bad input never surfaces as a
+driver-specific exception.
 """
 
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from aana.exceptions.db import (
     CheckViolation,
+    DatabaseFullException,
     ForeignKeyViolation,
     IntegrityViolation,
+    InvalidValueException,
     NotNullViolation,
     UniqueViolation,
 )
@@ -35,16 +42,22 @@ _SQLITE_CODES: dict[int, type[IntegrityViolation]] = {
     1299: NotNullViolation,  # SQLITE_CONSTRAINT_NOTNULL
 }
 
+_DISK_FULL_SQLSTATE = "53100"
+_SQLITE_FULL = 13  # a primary result code: the low byte of an extended one
+
 _SQLITE_COLUMN = re.compile(r"constraint failed: (\w+)\.\w+")
-_SQLITE_CONSTRAINT = re.compile(r"CHECK constraint failed: (\w+)")
+# A named CHECK reports its name; an unnamed one reports its expression, which is no name.
+_SQLITE_CONSTRAINT = re.compile(r"CHECK constraint failed: (\w+)\s*$")
 _STATEMENT_TABLE = re.compile(r"^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)", re.I)
 
 
-def integrity_violation(error: IntegrityError) -> IntegrityViolation:
+def integrity_violation(error: IntegrityError, table_name: str | None = None) -> IntegrityViolation:
     """Classify an ``IntegrityError`` raised by the driver.
 
     Args:
         error (IntegrityError): The error SQLAlchemy raised.
+        table_name (str | None): The table to name when neither the driver nor the
+            statement tells.
 
     Returns:
         IntegrityViolation: The matching domain exception, naming the table and, where the
@@ -57,7 +70,7 @@ def integrity_violation(error: IntegrityError) -> IntegrityViolation:
         diag = getattr(orig, "diag", None)
         kind = _SQLSTATES.get(sqlstate, IntegrityViolation)
         return kind(
-            getattr(diag, "table_name", None) or _statement_table(error),
+            getattr(diag, "table_name", None) or _statement_table(error) or table_name,
             getattr(diag, "constraint_name", None),
             detail,
         )
@@ -65,11 +78,45 @@ def integrity_violation(error: IntegrityError) -> IntegrityViolation:
     kind = _SQLITE_CODES.get(code, IntegrityViolation) if code is not None else IntegrityViolation
     column = _SQLITE_COLUMN.search(detail)
     constraint = _SQLITE_CONSTRAINT.search(detail)
-    table = column.group(1) if column else _statement_table(error)
+    table = column.group(1) if column else _statement_table(error) or table_name
     return kind(table, constraint.group(1) if constraint else None, detail)
 
 
-def _statement_table(error: IntegrityError) -> str | None:
+def invalid_value(error: DataError, table_name: str | None = None) -> InvalidValueException:
+    """Describe a ``DataError`` raised by the driver: a value its column cannot hold.
+
+    Args:
+        error (DataError): The error SQLAlchemy raised.
+        table_name (str | None): The table to name when the statement does not tell.
+
+    Returns:
+        InvalidValueException: The domain exception, with the driver's message.
+    """
+    orig = error.orig
+    detail = str(orig).strip().splitlines()[0] if orig is not None else str(error)
+    diag = getattr(orig, "diag", None)
+    table = getattr(diag, "table_name", None) or _statement_table(error) or table_name
+    return InvalidValueException(table, detail)
+
+
+def database_full(error: OperationalError) -> DatabaseFullException | None:
+    """Tell whether an ``OperationalError`` says the database is full, by the driver's code.
+
+    Args:
+        error (OperationalError): The error SQLAlchemy raised.
+
+    Returns:
+        DatabaseFullException | None: The domain exception, or None for any other error.
+    """
+    orig = error.orig
+    code = getattr(orig, "sqlite_errorcode", None)
+    full = getattr(orig, "sqlstate", None) == _DISK_FULL_SQLSTATE or (
+        code is not None and code & 0xFF == _SQLITE_FULL
+    )
+    return DatabaseFullException(str(orig).strip().splitlines()[0]) if full else None
+
+
+def _statement_table(error: DataError | IntegrityError) -> str | None:
     match = _STATEMENT_TABLE.match(error.statement or "")
     return match.group(1) if match else None
 
@@ -78,6 +125,9 @@ def _statement_table(error: IntegrityError) -> str | None:
 def translate_integrity_errors() -> Iterator[None]:
     """Re-raise an ``IntegrityError`` from the block as an :class:`IntegrityViolation`.
 
+    The repositories use :func:`translate_errors`, which also covers values a column cannot
+    hold and a full disk.
+
     Yields:
         None
     """
@@ -85,3 +135,34 @@ def translate_integrity_errors() -> Iterator[None]:
         yield
     except IntegrityError as error:
         raise integrity_violation(error) from error
+
+
+@contextmanager
+def translate_errors(table_name: str | None = None) -> Iterator[None]:
+    """Re-raise driver errors about the values in the block's statements as domain exceptions.
+
+    ``IntegrityError`` becomes an :class:`IntegrityViolation`; ``DataError``, and the
+    ``OverflowError`` or ``UnicodeEncodeError`` that sqlite3 and psycopg raise while binding a
+    parameter (an integer beyond 64 bits, a lone surrogate), become an
+    :class:`InvalidValueException`; a full disk becomes a :class:`DatabaseFullException`.
+    Connection errors and bugs pass through untouched.
+
+    Args:
+        table_name (str | None): The table to name when the driver's error does not tell.
+
+    Yields:
+        None
+    """
+    try:
+        yield
+    except IntegrityError as error:
+        raise integrity_violation(error, table_name) from error
+    except DataError as error:
+        raise invalid_value(error, table_name) from error
+    except (OverflowError, UnicodeEncodeError) as error:
+        raise InvalidValueException(table_name, f"{type(error).__name__}: {error}") from error
+    except OperationalError as error:
+        full = database_full(error)
+        if full is None:
+            raise
+        raise full from error

@@ -115,12 +115,22 @@ class SQLiteDatabases(TestDatabases):
         return sqlite_engine(path)
 
     def drop(self, engine: Engine) -> None:
-        """Dispose of the engine and delete its file with its WAL."""
+        """Dispose of the engine and delete its file with its WAL, if this run created it.
+
+        A file outside this worker's folder, or not named with the run's prefix, is left
+        alone: the plugin never deletes a database it did not create.
+        """
         engine.dispose()
         database = engine.url.database
-        if database:
-            for path in Path(database).parent.glob(f"{Path(database).name}*"):
-                path.unlink(missing_ok=True)
+        if not database:
+            return
+        path = Path(database)
+        if path.parent.resolve() != self.own_dir.resolve():
+            return
+        if not path.name.startswith(f"{self.prefix}_"):
+            return
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
 
 
 def sqlite_engine(path: Path) -> Engine:
@@ -252,7 +262,8 @@ class PostgresDatabases(TestDatabases):
         """Dispose of the engine and drop its database."""
         engine.dispose()
         name = engine.url.database
-        if name and name.startswith(self.prefix):
+        # With the separator: run "ab" must not drop run "abc"'s databases.
+        if name and name.startswith(f"{self.prefix}_"):
             self._execute("DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
 
     def drop_run(self) -> None:

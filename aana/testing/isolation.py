@@ -9,6 +9,7 @@ the test.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,6 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from aana.storage.session import override_session_factory
 
 _current: Session | None = None
+
+# One sessionmaker for all tests: every sessionmaker makes a Session subclass of its own, whose
+# event dispatch SQLAlchemy builds on first use; one per test made every test pay for it again.
+_joining_sessions = sessionmaker(join_transaction_mode="create_savepoint", expire_on_commit=False)
 
 
 def current_session() -> Session:
@@ -51,9 +56,7 @@ def isolated_session(engine: Engine) -> Iterator[Session]:
     global _current
     connection = engine.connect()
     transaction = connection.begin()
-    factory = sessionmaker(
-        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-    )
+    factory = partial(_joining_sessions, bind=connection)
     session = factory()
     previous, _current = _current, session
     try:

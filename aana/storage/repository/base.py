@@ -1,17 +1,20 @@
 """The generic repository every entity repository builds on."""
 
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import insert, inspect
+from sqlalchemy import BigInteger, Integer, SmallInteger, insert, inspect
 from sqlalchemy.orm import Session
 
 from aana.exceptions.db import NotFoundException
-from aana.storage.errors import translate_integrity_errors
+from aana.storage.errors import translate_errors
 from aana.storage.models.base import BaseEntity
 
 T = TypeVar("T", bound=BaseEntity)
+
+_DECIMAL = re.compile(r"\s*[+-]?[0-9]+\s*")
 
 
 class BaseRepository(Generic[T]):
@@ -49,10 +52,12 @@ class BaseRepository(Generic[T]):
 
         Raises:
             IntegrityViolation: If the row breaks a constraint; nothing is written.
+            InvalidValueException: If a value does not fit its column; nothing is written.
+            DatabaseFullException: If the disk is full; nothing is written.
         """
         with self._write():
             self.session.add(entity)
-        self.session.commit()
+        self._commit()
         return entity
 
     def create_multiple(self, entities: Iterable[T]) -> list[T]:
@@ -70,6 +75,8 @@ class BaseRepository(Generic[T]):
 
         Raises:
             IntegrityViolation: If any row breaks a constraint; nothing is written.
+            InvalidValueException: If a value does not fit its column; nothing is written.
+            DatabaseFullException: If the disk is full; nothing is written.
         """
         rows = [_column_values(entity) for entity in entities]
         return self._insert_rows(rows)
@@ -110,16 +117,22 @@ class BaseRepository(Generic[T]):
         if entity is not None:
             with self._write():
                 self.session.delete(entity)
-            self.session.commit()
+            self._commit()
         return entity
 
     def _parse_id(self, item_id: Any) -> Any | None:
         """Return the key to look up, or None when ``item_id`` cannot be a key of this table.
 
-        Subclasses with constrained keys override it, so that a malformed id reads as
-        "not found" instead of reaching the database.
+        An integer key takes an int, an integral float or a decimal string within the
+        column's range; anything else is None. PostgreSQL would answer "abc" or 2**40 for an
+        INTEGER key with an error that aborts the whole transaction, so a malformed id must
+        read as "not found" without reaching the database. Subclasses with other constrained
+        keys override it.
         """
-        return item_id
+        keys = inspect(self.model_class).primary_key
+        if len(keys) != 1 or not isinstance(keys[0].type, Integer):
+            return item_id
+        return _integer_key(item_id, keys[0].type, self.session.get_bind().dialect.name)
 
     def _insert_rows(self, rows: Sequence[Mapping[str, Any]]) -> list[T]:
         """Insert rows as batched ORM bulk INSERT ... RETURNING and commit."""
@@ -130,13 +143,26 @@ class BaseRepository(Generic[T]):
         )
         with self._write():
             entities = list(self.session.scalars(statement, rows))
-        self.session.commit()
+        self._commit()
         return entities
+
+    def _commit(self) -> None:
+        """Commit, translating errors: SQLite may find the disk full only at COMMIT.
+
+        A failed COMMIT leaves the session stuck in its "prepared" state, refusing all SQL;
+        the transaction is lost either way, so it is rolled back and the session goes on.
+        """
+        try:
+            with translate_errors(self.table_name):
+                self.session.commit()
+        except Exception:
+            self.session.rollback()
+            raise
 
     @contextmanager
     def _write(self) -> Iterator[None]:
-        """Run a write in a SAVEPOINT, flushing it and translating integrity errors."""
-        with translate_integrity_errors(), self.session.begin_nested():
+        """Run a write in a SAVEPOINT, flushing it and translating driver errors."""
+        with translate_errors(self.table_name), self.session.begin_nested():
             yield
 
 
@@ -148,3 +174,22 @@ def _column_values(entity: BaseEntity) -> dict[str, Any]:
         for attr in state.mapper.column_attrs
         if attr.key in state.dict
     }
+
+
+def _integer_key(item_id: Any, column_type: Integer, dialect_name: str) -> int | None:
+    """Return ``item_id`` as an int that an integer key column can hold, or None."""
+    if isinstance(item_id, bool):
+        return None
+    integral = isinstance(item_id, int) or (isinstance(item_id, float) and item_id.is_integer())
+    if not integral and not (isinstance(item_id, str) and _DECIMAL.fullmatch(item_id)):
+        return None
+    key = int(item_id)
+    # SQLite stores every integer in up to 64 bits; PostgreSQL sizes them by the column type.
+    if dialect_name == "sqlite" or isinstance(column_type, BigInteger):
+        bits = 64
+    elif isinstance(column_type, SmallInteger):
+        bits = 16
+    else:
+        bits = 32
+    limit = 2 ** (bits - 1)
+    return key if -limit <= key < limit else None

@@ -1,15 +1,30 @@
 """The repository of tasks: a work queue that many workers can share safely."""
 
 import datetime
+import json
 import uuid
 from collections.abc import Iterable
 from typing import Any
 
 from pydantic_core import PydanticSerializationError, to_jsonable_python
-from sqlalchemy import ColumnElement, Update, and_, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Update,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
+from aana.exceptions.db import NotFoundException
 from aana.storage.engine import SQLITE_BEGIN_OPTION
+from aana.storage.errors import translate_errors
 from aana.storage.models.task import Status, TaskEntity
 from aana.storage.repository.base import BaseRepository
 from aana.storage.types import utc_now
@@ -25,6 +40,14 @@ class TaskRepository(BaseRepository[TaskEntity]):
     other's writes. Claiming (:meth:`fetch_unprocessed_tasks`) hands each task to exactly one
     worker: on PostgreSQL the candidates are locked with ``FOR UPDATE SKIP LOCKED``; on SQLite
     the claim opens its transaction with ``BEGIN IMMEDIATE``, which serializes writers.
+    Statements that change several tasks lock them in id order, so they cannot deadlock with
+    each other; code that updates several tasks in one transaction (``commit=False``) should
+    do the same.
+
+    A method that commits first commits whatever the session has pending, then does its write
+    in a transaction of its own. On SQLite that transaction takes the write lock up front: a
+    transaction that has already read cannot start writing once another connection has
+    committed, and would fail at once with "database is locked".
     """
 
     def __init__(self, session: Session) -> None:
@@ -50,17 +73,20 @@ class TaskRepository(BaseRepository[TaskEntity]):
             TaskEntity: The saved task.
 
         Raises:
-            TypeError: If ``data`` cannot be stored as JSON; the message names the type.
+            TypeError: If ``data`` holds a value of a type JSON cannot store; the message
+                names the type. Nothing is written.
+            ValueError: If ``data`` holds NaN or infinity, a circular reference or bytes that
+                are not UTF-8. Nothing is written.
         """
-        return self.create(
-            TaskEntity(
-                endpoint=endpoint,
-                data=_to_json(data, "data"),
-                user_id=user_id,
-                priority=priority,
-                status=Status.CREATED,
-            )
+        task = TaskEntity(
+            endpoint=endpoint,
+            data=_to_json(data, "data"),
+            user_id=user_id,
+            priority=priority,
+            status=Status.CREATED,
         )
+        self._begin(commit=True)
+        return self.create(task)
 
     def delete(self, task_id: Any, check: bool = False) -> TaskEntity | None:
         """Delete a task.
@@ -75,7 +101,15 @@ class TaskRepository(BaseRepository[TaskEntity]):
         Raises:
             NotFoundException: If there is no such task and ``check`` is True.
         """
-        return super().delete(task_id, check=check)
+        self._begin(commit=True)
+        deleted = super().delete(task_id, check=False)
+        if deleted is None:
+            # Nothing was deleted, so nothing committed the transaction, which on SQLite
+            # holds the write lock.
+            self.session.commit()
+            if check:
+                raise NotFoundException(self.table_name, task_id)
+        return deleted
 
     def fetch_unprocessed_tasks(
         self,
@@ -97,11 +131,19 @@ class TaskRepository(BaseRepository[TaskEntity]):
 
         Returns:
             list[TaskEntity]: The claimed tasks, highest priority first, then oldest.
+
+        Raises:
+            ValueError: If ``limit`` is negative.
+            TypeError: If ``retryable_exceptions`` is a single ``str`` or holds a non-string.
         """
+        if limit is not None and limit < 0:
+            raise ValueError(f"limit must be at least 0, got {limit}")
+        retryable = _exception_names(retryable_exceptions)
+        limit = None if limit is None else _clamp(limit)
+        max_retries = _clamp(max_retries)
         claimable: ColumnElement[bool] = TaskEntity.status.in_(
             [Status.CREATED, Status.NOT_FINISHED]
         )
-        retryable = list(retryable_exceptions or [])
         if retryable:
             claimable = or_(
                 claimable,
@@ -116,14 +158,13 @@ class TaskRepository(BaseRepository[TaskEntity]):
             .where(claimable)
             .order_by(TaskEntity.priority.desc(), TaskEntity.created_at, TaskEntity.id)
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
-        if self.session.get_bind().dialect.name == "postgresql":
-            candidates = candidates.with_for_update(skip_locked=True)
-        claim = candidates.cte("claim")
         now = utc_now()
-        tasks = self._apply(
+        self._begin(commit=True)
+        tasks = self._returning(
             update(TaskEntity)
-            .where(TaskEntity.id.in_(select(claim.c.id)))
+            .where(TaskEntity.id.in_(_run_once(candidates)))
             .values(
                 status=Status.ASSIGNED,
                 assigned_at=now,
@@ -131,7 +172,11 @@ class TaskRepository(BaseRepository[TaskEntity]):
                 updated_at=now,
             )
         )
-        return sorted(tasks, key=lambda task: (-task.priority, task.created_at, task.id))
+        # Sorted before the commit: a session that expires on commit would otherwise reload
+        # every task, one query each, to read the sort keys.
+        tasks.sort(key=lambda task: (-task.priority, task.created_at, task.id))
+        self.session.commit()
+        return tasks
 
     def update_status(
         self,
@@ -148,7 +193,7 @@ class TaskRepository(BaseRepository[TaskEntity]):
 
         Args:
             task_id (str | UUID): The task id.
-            status (Status): The new status.
+            status (Status): The new status, or its value.
             progress (float | None): The new progress, if given.
             result (Any): The result or error, stored as JSON, if given.
             commit (bool): Commit the change; otherwise leave it in the session's transaction.
@@ -158,8 +203,12 @@ class TaskRepository(BaseRepository[TaskEntity]):
 
         Raises:
             NotFoundException: If there is no such task.
-            TypeError: If ``result`` cannot be stored as JSON.
+            ValueError: If ``status`` is not a task status, or ``result`` holds NaN,
+                infinity or a circular reference. Nothing is written.
+            TypeError: If ``result`` holds a value of a type JSON cannot store. Nothing is
+                written.
         """
+        status = _status(status)
         now = utc_now()
         values: dict[str, Any] = {"status": status, "updated_at": now}
         if status in FINISHED_STATUSES:
@@ -206,7 +255,7 @@ class TaskRepository(BaseRepository[TaskEntity]):
         statement = (
             select(TaskEntity)
             .where(TaskEntity.status.in_(ACTIVE_STATUSES))
-            .order_by(TaskEntity.created_at)
+            .order_by(TaskEntity.created_at, TaskEntity.id)
         )
         return list(self.session.scalars(statement))
 
@@ -217,15 +266,16 @@ class TaskRepository(BaseRepository[TaskEntity]):
             task_ids (Iterable[str | UUID]): Task ids; malformed or unknown ones are dropped.
 
         Returns:
-            list[str]: The incomplete tasks' ids, as strings.
+            list[str]: The incomplete tasks' ids, as canonical UUID strings, in input order.
         """
-        keys = [key for key in (self._parse_id(task_id) for task_id in task_ids) if key]
+        keys = self._parse_ids(task_ids)
         if not keys:
             return []
         statement = select(TaskEntity.id).where(
             TaskEntity.id.in_(keys), TaskEntity.status.not_in(FINISHED_STATUSES)
         )
-        return [str(task_id) for task_id in self.session.scalars(statement)]
+        incomplete = set(self.session.scalars(statement))
+        return [str(key) for key in keys if key in incomplete]
 
     def update_expired_tasks(
         self,
@@ -237,8 +287,9 @@ class TaskRepository(BaseRepository[TaskEntity]):
 
         A task ``assigned`` or ``running`` for longer than ``execution_timeout`` seconds, or
         whose heartbeat (``updated_at``) is older than ``heartbeat_timeout`` seconds, becomes
-        ``failed`` once it has used up ``max_retries`` (result error ``TimeoutError`` or
-        ``HeartbeatTimeoutError``), else ``not_finished`` so that it is claimed again.
+        ``failed`` once it has used up ``max_retries`` (result error ``TimeoutError``, or
+        ``HeartbeatTimeoutError`` when only the heartbeat is late), else ``not_finished`` so
+        that it is claimed again. One statement, then commit.
 
         Args:
             execution_timeout (float): Seconds a task may run.
@@ -251,45 +302,70 @@ class TaskRepository(BaseRepository[TaskEntity]):
         now = utc_now()
         ran_too_long = TaskEntity.assigned_at < now - datetime.timedelta(seconds=execution_timeout)
         silent = TaskEntity.updated_at < now - datetime.timedelta(seconds=heartbeat_timeout)
-        active = TaskEntity.status.in_(ACTIVE_STATUSES)
         out_of_retries = TaskEntity.num_retries >= max_retries
-
-        def failed(error: str, message: str) -> dict[str, Any]:
-            return {
-                "status": Status.FAILED,
-                "completed_at": now,
-                "updated_at": now,
-                "result": {"error": error, "message": message},
-            }
-
-        expired = self._apply(
-            update(TaskEntity)
-            .where(active, out_of_retries, ran_too_long)
-            .values(failed("TimeoutError", f"Task execution timed out after {execution_timeout}s"))
+        expired = (
+            select(TaskEntity.id)
+            .where(TaskEntity.status.in_(ACTIVE_STATUSES), or_(ran_too_long, silent))
+            .order_by(TaskEntity.id)
+            .with_for_update()
         )
-        expired += self._apply(
+        timed_out = {
+            "error": "TimeoutError",
+            "message": f"Task execution timed out after {execution_timeout}s",
+        }
+        no_heartbeat = {
+            "error": "HeartbeatTimeoutError",
+            "message": f"No heartbeat for {heartbeat_timeout}s",
+        }
+        status_type = TaskEntity.status.type
+        result_type = TaskEntity.result.type
+        self._begin(commit=True)
+        tasks = self._returning(
             update(TaskEntity)
-            .where(active, out_of_retries, silent)
-            .values(failed("HeartbeatTimeoutError", f"No heartbeat for {heartbeat_timeout}s"))
+            .where(TaskEntity.id.in_(_run_once(expired)))
+            .values(
+                status=case(
+                    (out_of_retries, cast(literal(Status.FAILED, status_type), status_type)),
+                    else_=cast(literal(Status.NOT_FINISHED, status_type), status_type),
+                ),
+                result=case(
+                    (and_(out_of_retries, ran_too_long), literal(timed_out, result_type)),
+                    (out_of_retries, literal(no_heartbeat, result_type)),
+                    else_=TaskEntity.result,
+                ),
+                completed_at=case(
+                    (out_of_retries, literal(now, TaskEntity.completed_at.type)),
+                    else_=TaskEntity.completed_at,
+                ),
+                updated_at=now,
+            )
         )
-        expired += self._apply(
-            update(TaskEntity)
-            .where(active, ~out_of_retries, or_(ran_too_long, silent))
-            .values(status=Status.NOT_FINISHED, updated_at=now)
-        )
-        return expired
+        self.session.commit()
+        return tasks
 
     def heartbeat(self, task_ids: Iterable[Any]) -> None:
-        """Record that the workers running these tasks are alive.
+        """Record that the workers running these tasks are alive, then commit.
 
         Args:
             task_ids (Iterable[str | UUID]): Task ids; malformed ones are ignored.
         """
-        keys = [key for key in (self._parse_id(task_id) for task_id in task_ids) if key]
-        if keys:
-            self._apply(
-                update(TaskEntity).where(TaskEntity.id.in_(keys)).values(updated_at=utc_now())
-            )
+        keys = self._parse_ids(task_ids)
+        if not keys:
+            return
+        alive = (
+            select(TaskEntity.id)
+            .where(TaskEntity.id.in_(keys))
+            .order_by(TaskEntity.id)
+            .with_for_update()
+        )
+        self._begin(commit=True)
+        self.session.execute(
+            update(TaskEntity)
+            .where(TaskEntity.id.in_(_run_once(alive)))
+            .values(updated_at=utc_now()),
+            execution_options={"synchronize_session": False},
+        )
+        self.session.commit()
 
     def get_tasks(
         self,
@@ -308,18 +384,26 @@ class TaskRepository(BaseRepository[TaskEntity]):
 
         Returns:
             list[TaskEntity]: The tasks.
+
+        Raises:
+            ValueError: If ``limit`` or ``offset`` is negative, or ``status`` is not a task
+                status.
         """
+        if limit < 0 or offset < 0:
+            raise ValueError(f"limit and offset must be at least 0, got {limit} and {offset}")
+        limit, offset = _clamp(limit), _clamp(offset)
         statement = select(TaskEntity)
         if user_id is not None:
             statement = statement.where(TaskEntity.user_id == user_id)
         if status is not None:
-            statement = statement.where(TaskEntity.status == status)
+            statement = statement.where(TaskEntity.status == _status(status))
         statement = (
             statement.order_by(TaskEntity.created_at.desc(), TaskEntity.id)
             .limit(limit)
             .offset(offset)
         )
-        return list(self.session.scalars(statement))
+        with translate_errors(self.table_name):
+            return list(self.session.scalars(statement))
 
     def count(self, user_id: str | None = None) -> dict[str, int]:
         """Count tasks by status.
@@ -334,7 +418,9 @@ class TaskRepository(BaseRepository[TaskEntity]):
         if user_id is not None:
             statement = statement.where(TaskEntity.user_id == user_id)
         counts = {status.value: 0 for status in Status}
-        for status, number in self.session.execute(statement).tuples():
+        with translate_errors(self.table_name):
+            rows = self.session.execute(statement).all()
+        for status, number in rows:
             counts[Status(status).value] = number
         counts["total"] = sum(counts.values())
         return counts
@@ -347,35 +433,106 @@ class TaskRepository(BaseRepository[TaskEntity]):
         except ValueError:
             return None
 
+    def _parse_ids(self, item_ids: Iterable[Any]) -> list[uuid.UUID]:
+        """Return the well-formed ids among ``item_ids``, without repeats, in order."""
+        parsed = (self._parse_id(item_id) for item_id in item_ids)
+        return list(dict.fromkeys(key for key in parsed if key is not None))
+
     def _update_one(self, task_id: Any, values: dict[str, Any], commit: bool = True) -> TaskEntity:
         key = self._parse_id(task_id)
-        tasks = (
-            self._apply(update(TaskEntity).where(TaskEntity.id == key).values(values), commit)
-            if key is not None
-            else []
-        )
-        if not tasks:
-            self.read(task_id)  # raises NotFoundException naming the table and id
-        return tasks[0]
-
-    def _apply(self, statement: Update, commit: bool = True) -> list[TaskEntity]:
-        """Run an UPDATE ... RETURNING on tasks, with the SQLite write lock taken first."""
-        if not self.session.in_transaction():
-            self.session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-        tasks = list(
-            self.session.scalars(
-                statement.returning(TaskEntity),
-                execution_options={"synchronize_session": False, "populate_existing": True},
-            )
-        )
+        if key is None:
+            raise NotFoundException(self.table_name, task_id)
+        self._begin(commit)
+        tasks = self._returning(update(TaskEntity).where(TaskEntity.id == key).values(values))
         if commit:
             self.session.commit()
-        return tasks
+        if not tasks:
+            raise NotFoundException(self.table_name, task_id)
+        return tasks[0]
+
+    def _begin(self, commit: bool) -> None:
+        """Make sure a write can run: in the caller's transaction, or in a new one.
+
+        Args:
+            commit (bool): The write commits when done; it then gets a transaction of its own,
+                which on SQLite takes the write lock up front.
+        """
+        if self.session.in_transaction():
+            if not commit:
+                return
+            self.session.commit()
+        self.session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+
+    def _returning(self, statement: Update) -> list[TaskEntity]:
+        """Run an UPDATE on tasks and return the updated rows as fresh entities."""
+        with translate_errors(self.table_name):
+            return list(
+                self.session.scalars(
+                    statement.returning(TaskEntity),
+                    execution_options={"synchronize_session": False, "populate_existing": True},
+                )
+            )
+
+
+def _run_once(locking: Select[uuid.UUID]) -> Select[uuid.UUID]:
+    """Return the ids a locking SELECT finds, evaluated exactly once.
+
+    PostgreSQL may otherwise inline the SELECT into the UPDATE and run it again for a rescan;
+    with ``SKIP LOCKED`` or ``LIMIT`` a second run can pick other rows than the first.
+    """
+    found = locking.cte().prefix_with("MATERIALIZED")
+    return select(found.c.id)
+
+
+_INT_MAX = 2**31 - 1
+
+
+def _clamp(value: int) -> int:
+    """Bring a count into the range of an SQL INTEGER; a query means the same either way.
+
+    No table holds more rows, nor a task more retries, than an INTEGER counts; beyond it
+    PostgreSQL fails with an error that aborts the transaction, and SQLite overflows at 2**63.
+    """
+    return max(-_INT_MAX - 1, min(value, _INT_MAX))
+
+
+def _exception_names(names: Iterable[str] | None) -> list[str]:
+    """Return ``names`` as a list, refusing a bare string or anything but strings."""
+    if names is None:
+        return []
+    if isinstance(names, str):
+        raise TypeError(
+            f"retryable_exceptions must be a collection of exception names, not the string "
+            f"{names!r}; pass [{names!r}]"
+        )
+    listed = list(names)
+    for name in listed:
+        if not isinstance(name, str):
+            raise TypeError(
+                f"retryable_exceptions must hold exception names (str), got {name!r} "
+                f"of type {type(name).__name__}"
+            )
+    return listed
+
+
+def _status(status: Any) -> Status:
+    """Return ``status`` as a :class:`Status`, or raise a ``ValueError`` listing the valid ones."""
+    try:
+        return Status(status)
+    except ValueError:
+        valid = ", ".join(member.value for member in Status)
+        raise ValueError(f"unknown task status {status!r}; expected one of {valid}") from None
 
 
 def _to_json(value: Any, field: str) -> Any:
-    """Return ``value`` as JSON-ready data, or raise a ``TypeError`` naming what cannot be."""
+    """Return ``value`` as JSON-ready data, or raise an error naming what cannot be stored."""
     try:
-        return to_jsonable_python(value)
+        jsonable = to_jsonable_python(value)
+        # NaN and infinity are not JSON: PostgreSQL refuses them and SQLite stores text
+        # that its JSON functions then reject.
+        json.dumps(jsonable, allow_nan=False)
     except PydanticSerializationError as error:
         raise TypeError(f"task {field} cannot be stored as JSON: {error}") from None
+    except ValueError as error:
+        raise ValueError(f"task {field} cannot be stored as JSON: {error}") from None
+    return jsonable

@@ -44,7 +44,9 @@ class VideoRepository(MediaRepository[V]):
             description=video.description,
         )
         self.create(entity)
-        return {"media_id": entity.id}
+        # Not entity.id: on a session that expires on commit, reading it would run a SELECT
+        # after the COMMIT, and a connection lost there would report a committed save as failed.
+        return {"media_id": video.media_id}
 
     def get_metadata(self, media_id: MediaId) -> VideoMetadata:
         """Get the metadata of a video.

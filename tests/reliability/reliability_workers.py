@@ -1,0 +1,83 @@
+"""Helpers of the reliability tests that worker processes import by name.
+
+Processes are started with ``spawn`` (a fork would copy the parent's pooled connections and
+threads), so whatever they run must live in an importable module, not in a test file.
+"""
+
+import threading
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session
+
+from aana.configs import DbSettings, DbType, PostgreSQLConfig, SQLiteConfig
+from aana.storage.engine import create_database_engine
+from aana.storage.repository import CaptionRepository
+
+_barrier: Any = None
+
+
+def settings_for(url: str | URL, **pool: int) -> DbSettings:
+    """Return the settings of the database at ``url``, as an app would write them in DB_CONFIG."""
+    url = make_url(url)
+    if url.get_backend_name() == "sqlite":
+        assert url.database
+        return DbSettings(
+            datastore_type=DbType.SQLITE, datastore_config=SQLiteConfig(path=url.database), **pool
+        )
+    return DbSettings(
+        datastore_type=DbType.POSTGRESQL,
+        datastore_config=PostgreSQLConfig(
+            host=url.host or "localhost",
+            port=url.port or 5432,
+            user=url.username or "postgres",
+            password=url.password or "",
+            database=url.database or "postgres",
+        ),
+        **pool,
+    )
+
+
+def engine_like(engine: Engine, **pool: int) -> Engine:
+    """A second engine on the same database, built by aana's own engine factory."""
+    return create_database_engine(settings_for(engine.url, **pool))
+
+
+def init_worker(barrier: Any) -> None:
+    """Process initializer: keep the start barrier, which can only be passed at start-up."""
+    global _barrier
+    _barrier = barrier
+
+
+def insert_captions(url: str, worker: int, count: int) -> dict[str, Any]:
+    """Save ``count`` captions, one transaction each, as a busy worker process would.
+
+    Returns:
+        dict: How many saves succeeded and the text of every error, so that the parent can
+        report them all instead of the first.
+    """
+    engine = create_database_engine(settings_for(url))
+    saved, errors = 0, []
+    try:
+        with Session(engine) as session:
+            repository = CaptionRepository(session)
+            repository.read(1, check=False)  # connect before the barrier, not after it
+            session.rollback()
+            if _barrier is not None:
+                _barrier.wait(timeout=60)
+            for frame in range(count):
+                try:
+                    repository.save(f"worker-{worker}", f"frame {frame}", frame / 30.0, frame)
+                    saved += 1
+                except Exception as error:
+                    session.rollback()
+                    errors.append(f"{type(error).__name__}: {error}")
+    finally:
+        engine.dispose()
+    return {"worker": worker, "saved": saved, "errors": errors}
+
+
+def start_together(parties: int) -> threading.Barrier:
+    """A barrier for threads, with a timeout so that a broken test cannot hang the suite."""
+    return threading.Barrier(parties, timeout=60)

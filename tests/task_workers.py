@@ -1,0 +1,214 @@
+"""Task queue workers for the concurrency tests.
+
+They live at module top level so that processes started with "spawn" can import them, and
+import no more than a worker needs, because eight processes import them at once. Each worker
+opens its own session, hence its own connection, and reports what it claimed and any error
+instead of raising, so that the test sees every worker's outcome.
+"""
+
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from aana.configs import DbSettings
+from aana.configs.db import DbType, PostgreSQLConfig, SQLiteConfig
+from aana.storage.engine import create_database_engine
+from aana.storage.models import Status
+from aana.storage.repository.task import TaskRepository
+
+START_TIMEOUT = 120
+"""Seconds a worker waits for the others at the start line; spawned processes start slowly."""
+
+
+LOCK_TIMEOUT = 60
+"""Seconds an SQLite connection waits for the write lock (its busy timeout).
+
+SQLite's busy handler is not fair: a waiting connection polls at growing intervals, up to
+100 ms, while a connection that just committed asks again at once. With eight workers
+writing back to back the lock is never idle, and one worker can wait for most of the run.
+These tests are about who gets which task, so the wait is bounded generously."""
+
+
+class Waitable(Protocol):
+    def wait(self, timeout: float | None = None) -> Any: ...
+
+
+class Flag(Protocol):
+    def is_set(self) -> bool: ...
+
+    def set(self) -> None: ...
+
+
+@dataclass
+class Sync:
+    """What the workers of one run share: a start line and the sweeper's first-pass flag."""
+
+    start: Waitable
+    requeued: Flag
+
+
+@dataclass
+class Report:
+    claimed: list[str] = field(default_factory=list)
+    error: str | None = None
+    passes: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    def fail(self) -> None:
+        """Record the exception being handled, and when it happened."""
+        elapsed = time.monotonic() - self.started
+        self.error = (
+            f"after {elapsed:.2f}s and {len(self.claimed)} claims:\n{traceback.format_exc()}"
+        )
+
+
+def engine_for(url: str) -> Engine:
+    """An engine built as production builds it (WAL and ``BEGIN`` recipe on SQLite).
+
+    On SQLite its busy timeout is :data:`LOCK_TIMEOUT`.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        assert parsed.database
+        settings = DbSettings(
+            datastore_type=DbType.SQLITE,
+            datastore_config=SQLiteConfig(path=Path(parsed.database)),
+            connect_timeout=LOCK_TIMEOUT,
+        )
+    else:
+        settings = DbSettings(
+            datastore_type=DbType.POSTGRESQL,
+            datastore_config=PostgreSQLConfig(
+                host=parsed.host or "localhost",
+                port=parsed.port or 5432,
+                user=parsed.username or "postgres",
+                password=parsed.password or "",
+                database=parsed.database or "",
+            ),
+        )
+    return create_database_engine(settings)
+
+
+def claim_until_empty(engine: Engine, sync: Sync, limit: int) -> Report:
+    """Claim tasks until none is left."""
+    report = Report()
+    try:
+        # A default session expires its objects on commit: reading the claimed tasks then
+        # reloads them, which leaves a read transaction open before the next claim.
+        with Session(engine) as session:
+            repository = TaskRepository(session)
+            sync.start.wait(START_TIMEOUT)
+            while tasks := repository.fetch_unprocessed_tasks(limit=limit):
+                report.claimed.extend(str(task.id) for task in tasks)
+                assert all(task.status is Status.ASSIGNED for task in tasks)
+    except BaseException:
+        report.fail()
+    return report
+
+
+def claim_and_complete(
+    engine: Engine,
+    sync: Sync,
+    limit: int,
+    max_retries: int,
+    retryable_exceptions: list[str],
+) -> Report:
+    """Claim tasks, heartbeat them and complete them, until none is left.
+
+    A batch is completed in one transaction, in id order as the repository asks. The worker
+    stops only on an empty claim made after the sweeper's first pass, so that the tasks the
+    sweep requeues are not left behind.
+    """
+    report = Report()
+    try:
+        with sessionmaker(engine, expire_on_commit=False)() as session:
+            repository = TaskRepository(session)
+            sync.start.wait(START_TIMEOUT)
+            while True:
+                requeue_done = sync.requeued.is_set()
+                tasks = repository.fetch_unprocessed_tasks(
+                    limit=limit, max_retries=max_retries, retryable_exceptions=retryable_exceptions
+                )
+                if not tasks:
+                    if requeue_done:
+                        return report
+                    time.sleep(0.01)
+                    continue
+                report.claimed.extend(str(task.id) for task in tasks)
+                repository.heartbeat(task.id for task in tasks)
+                for task in sorted(tasks, key=lambda task: task.id):
+                    repository.update_status(
+                        task.id,
+                        Status.COMPLETED,
+                        progress=100,
+                        result={"done": str(task.id)},
+                        commit=False,
+                    )
+                session.commit()
+    except BaseException:
+        report.fail()
+    return report
+
+
+def expire_and_heartbeat(
+    engine: Engine,
+    sync: Sync,
+    stop: Flag,
+    keep_alive: list[str],
+    also_beat: list[str],
+    timeouts: tuple[float, float, int],
+) -> Report:
+    """Until ``stop``: heartbeat ``keep_alive`` and a slice of ``also_beat``, then sweep.
+
+    ``timeouts`` are the execution timeout, heartbeat timeout and max retries of the sweep.
+    ``sync.requeued`` is set once the first sweep has committed.
+    """
+    report = Report()
+    chunk = 100
+    try:
+        with sessionmaker(engine, expire_on_commit=False)() as session:
+            repository = TaskRepository(session)
+            while not stop.is_set():
+                start = report.passes * chunk % max(len(also_beat), 1)
+                repository.heartbeat(keep_alive + also_beat[start : start + chunk])
+                repository.update_expired_tasks(*timeouts)
+                sync.requeued.set()
+                report.passes += 1
+                time.sleep(0.005)
+    except BaseException:
+        report.fail()
+    return report
+
+
+_sync: Sync | None = None
+
+
+def share(start: Waitable, requeued: Flag) -> None:
+    """Process pool initializer: keep the primitives the parent shares with every worker.
+
+    Synchronization primitives reach a spawned process only as arguments of its start.
+    """
+    global _sync
+    _sync = Sync(start, requeued)
+
+
+def in_process(work: Callable[..., Report], url: str, *args: Any) -> Report:
+    """Run ``work`` in a pool process, on an engine of its own, with the shared ``Sync``."""
+    report = Report()
+    try:
+        assert _sync is not None, "the pool was not initialized with task_workers.share"
+        engine = engine_for(url)
+        try:
+            report = work(engine, _sync, *args)
+        finally:
+            engine.dispose()
+    except BaseException:
+        report.fail()
+    return report
