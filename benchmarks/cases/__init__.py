@@ -1,0 +1,13 @@
+"""The benchmark cases, in the order of the issue."""
+
+from benchmarks.cases import captions, claims, imports, isolation, migrate, videos
+from benchmarks.harness import Case
+
+CASES: tuple[Case, ...] = (
+    isolation.CASE,
+    captions.CASE,
+    videos.CASE,
+    claims.CASE,
+    migrate.CASE,
+    imports.CASE,
+)
