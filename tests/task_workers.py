@@ -10,30 +10,18 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from aana.configs import DbSettings
-from aana.configs.db import DbType, PostgreSQLConfig, SQLiteConfig
 from aana.storage.engine import create_database_engine
 from aana.storage.models import Status
 from aana.storage.repository.task import TaskRepository
 
 START_TIMEOUT = 120
 """Seconds a worker waits for the others at the start line; spawned processes start slowly."""
-
-
-LOCK_TIMEOUT = 60
-"""Seconds an SQLite connection waits for the write lock (its busy timeout).
-
-SQLite's busy handler is not fair: a waiting connection polls at growing intervals, up to
-100 ms, while a connection that just committed asks again at once. With eight workers
-writing back to back the lock is never idle, and one worker can wait for most of the run.
-These tests are about who gets which task, so the wait is bounded generously."""
 
 
 class Waitable(Protocol):
@@ -70,30 +58,8 @@ class Report:
 
 
 def engine_for(url: str) -> Engine:
-    """An engine built as production builds it (WAL and ``BEGIN`` recipe on SQLite).
-
-    On SQLite its busy timeout is :data:`LOCK_TIMEOUT`.
-    """
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        assert parsed.database
-        settings = DbSettings(
-            datastore_type=DbType.SQLITE,
-            datastore_config=SQLiteConfig(path=Path(parsed.database)),
-            connect_timeout=LOCK_TIMEOUT,
-        )
-    else:
-        settings = DbSettings(
-            datastore_type=DbType.POSTGRESQL,
-            datastore_config=PostgreSQLConfig(
-                host=parsed.host or "localhost",
-                port=parsed.port or 5432,
-                user=parsed.username or "postgres",
-                password=parsed.password or "",
-                database=parsed.database or "",
-            ),
-        )
-    return create_database_engine(settings)
+    """An engine built as production builds it (WAL and ``BEGIN`` recipe on SQLite)."""
+    return create_database_engine(DbSettings.from_url(url))
 
 
 def claim_until_empty(engine: Engine, sync: Sync, limit: int) -> Report:

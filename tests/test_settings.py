@@ -129,3 +129,33 @@ def test_password_is_hidden_when_the_connection_fails(caplog: pytest.LogCaptureF
     assert SECRET not in str(raised.value)
     assert SECRET not in repr(engine)
     assert SECRET not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite:////data/aana.db", {"datastore_type": "sqlite", "path": "/data/aana.db"}),
+        (
+            "postgresql+psycopg://aana:pw@db.internal:6543/media",
+            {"datastore_type": "postgresql", "host": "db.internal", "port": 6543},
+        ),
+    ],
+)
+def test_settings_from_a_url(url: str, expected: dict[str, object]) -> None:
+    settings = DbSettings.from_url(url, pool_size=3)
+    dumped = {
+        "datastore_type": settings.datastore_type.value,
+        **settings.datastore_config.model_dump(),
+    }
+    assert {key: dumped[key] for key in expected} == {
+        key: Path(value) if key == "path" else value for key, value in expected.items()
+    }
+    assert settings.pool_size == 3
+    assert (
+        settings.url().render_as_string(hide_password=False).split("://")[1] == url.split("://")[1]
+    )
+
+
+def test_settings_from_an_unsupported_url_name_it() -> None:
+    with pytest.raises(DatabaseConfigError, match="mysql"):
+        DbSettings.from_url("mysql://root@localhost/db")

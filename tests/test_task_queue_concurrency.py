@@ -56,13 +56,9 @@ def process_pool() -> Iterator[tuple[ProcessPoolExecutor, Sync]]:
 
 
 @pytest.fixture
-def engine(transactional_db_engine: Engine) -> Iterator[Engine]:
-    """The test database, on an engine with the workers' lock timeout (see LOCK_TIMEOUT)."""
-    queue_engine = task_workers.engine_for(
-        transactional_db_engine.url.render_as_string(hide_password=False)
-    )
-    yield queue_engine
-    queue_engine.dispose()
+def engine(transactional_db_engine: Engine) -> Engine:
+    """A fresh database the workers commit to for real."""
+    return transactional_db_engine
 
 
 @pytest.fixture(params=["threads", "processes"])

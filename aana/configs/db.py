@@ -14,7 +14,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
 
 from aana.exceptions.db import DatabaseConfigError
 
@@ -155,3 +155,33 @@ class DbSettings(BaseModel):
     def url(self) -> URL:
         """Return the SQLAlchemy URL of the configured database."""
         return self.datastore_config.url()
+
+    @classmethod
+    def from_url(cls, url: str | URL, **options: Any) -> "DbSettings":
+        """Return the settings that name the database at a SQLAlchemy URL.
+
+        Args:
+            url (str | URL): An ``sqlite:///path`` or ``postgresql://...`` URL.
+            **options (Any): Other settings, such as ``pool_size`` or ``connect_timeout``.
+
+        Returns:
+            DbSettings: The settings.
+
+        Raises:
+            DatabaseConfigError: If the URL is neither an SQLite file nor PostgreSQL.
+        """
+        parsed = make_url(url)
+        backend = parsed.get_backend_name()
+        if backend == "sqlite" and parsed.database:
+            config: SQLiteConfig | PostgreSQLConfig = SQLiteConfig(path=Path(parsed.database))
+            return cls(datastore_type=DbType.SQLITE, datastore_config=config, **options)
+        if backend == "postgresql":
+            config = PostgreSQLConfig(
+                host=parsed.host or "localhost",
+                port=parsed.port or 5432,
+                user=parsed.username or "postgres",
+                password=parsed.password or "",
+                database=parsed.database or "postgres",
+            )
+            return cls(datastore_type=DbType.POSTGRESQL, datastore_config=config, **options)
+        raise DatabaseConfigError(f"{parsed!r} is neither an SQLite file nor a PostgreSQL URL")

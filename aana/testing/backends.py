@@ -16,7 +16,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 
-from aana.configs.db import DbSettings, DbType, PostgreSQLConfig, SQLiteConfig
+from aana.configs.db import DbSettings
 from aana.storage.engine import create_database_engine
 
 Migrate = Callable[[Engine], object]
@@ -139,34 +139,18 @@ def sqlite_engine(path: Path) -> Engine:
 
 
 def db_settings_for(url: URL) -> DbSettings:
-    """Return the settings that name the database at ``url``.
+    """Return the settings of a test database, with :data:`CONNECT_TIMEOUT`.
 
     Tests use it to hand a test database to code that reads ``DB_CONFIG``, such as
     ``aana migrate`` in a subprocess.
 
     Args:
-        url (URL): An SQLite or PostgreSQL URL.
+        url (URL): The database's URL.
 
     Returns:
-        DbSettings: The settings, with :data:`CONNECT_TIMEOUT` as connect timeout.
+        DbSettings: The settings.
     """
-    if url.get_backend_name() == "sqlite":
-        return DbSettings(
-            datastore_type=DbType.SQLITE,
-            datastore_config=SQLiteConfig(path=Path(url.database or "")),
-            connect_timeout=CONNECT_TIMEOUT,
-        )
-    return DbSettings(
-        datastore_type=DbType.POSTGRESQL,
-        datastore_config=PostgreSQLConfig(
-            host=url.host or "localhost",
-            port=url.port or 5432,
-            user=url.username or "postgres",
-            password=url.password or "",
-            database=url.database or "postgres",
-        ),
-        connect_timeout=CONNECT_TIMEOUT,
-    )
+    return DbSettings.from_url(url, connect_timeout=CONNECT_TIMEOUT)
 
 
 def _sqlite_copy(source: Path, target: Path) -> None:

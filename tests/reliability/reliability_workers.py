@@ -8,10 +8,10 @@ import threading
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
-from aana.configs import DbSettings, DbType, PostgreSQLConfig, SQLiteConfig
+from aana.configs import DbSettings
 from aana.storage.engine import create_database_engine
 from aana.storage.repository import CaptionRepository
 
@@ -20,23 +20,7 @@ _barrier: Any = None
 
 def settings_for(url: str | URL, **pool: int) -> DbSettings:
     """Return the settings of the database at ``url``, as an app would write them in DB_CONFIG."""
-    url = make_url(url)
-    if url.get_backend_name() == "sqlite":
-        assert url.database
-        return DbSettings(
-            datastore_type=DbType.SQLITE, datastore_config=SQLiteConfig(path=url.database), **pool
-        )
-    return DbSettings(
-        datastore_type=DbType.POSTGRESQL,
-        datastore_config=PostgreSQLConfig(
-            host=url.host or "localhost",
-            port=url.port or 5432,
-            user=url.username or "postgres",
-            password=url.password or "",
-            database=url.database or "postgres",
-        ),
-        **pool,
-    )
+    return DbSettings.from_url(url, **pool)
 
 
 def engine_like(engine: Engine, **pool: int) -> Engine:

@@ -1,7 +1,7 @@
 """Applying, reverting and checking migrations, safely against concurrent runs."""
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -63,15 +63,7 @@ def upgrade(
     Returns:
         MigrationResult: The revisions before and after.
     """
-    config = config or alembic_config()
-    with _migration_connection(engine) as connection:
-        before = current_revisions(connection)
-        config.attributes["connection"] = connection
-        try:
-            command.upgrade(config, revision)
-        finally:
-            config.attributes.pop("connection", None)
-        return MigrationResult(before, current_revisions(connection))
+    return _run(command.upgrade, engine, config, revision)
 
 
 def downgrade(
@@ -87,15 +79,7 @@ def downgrade(
     Returns:
         MigrationResult: The revisions before and after.
     """
-    config = config or alembic_config()
-    with _migration_connection(engine) as connection:
-        before = current_revisions(connection)
-        config.attributes["connection"] = connection
-        try:
-            command.downgrade(config, revision)
-        finally:
-            config.attributes.pop("connection", None)
-        return MigrationResult(before, current_revisions(connection))
+    return _run(command.downgrade, engine, config, revision)
 
 
 def pending_revisions(engine: Engine, config: Config | None = None) -> list[str]:
@@ -235,6 +219,21 @@ def _describe_part(part: Any) -> str:
         return ""
     name = getattr(part, "name", None)
     return str(name) if isinstance(name, str) else str(part)
+
+
+def _run(
+    step: Callable[[Config, str], None], engine: Engine, config: Config | None, revision: str
+) -> MigrationResult:
+    """Run an Alembic upgrade or downgrade in one locked transaction."""
+    config = config or alembic_config()
+    with _migration_connection(engine) as connection:
+        before = current_revisions(connection)
+        config.attributes["connection"] = connection
+        try:
+            step(config, revision)
+        finally:
+            config.attributes.pop("connection", None)
+        return MigrationResult(before, current_revisions(connection))
 
 
 @contextmanager
