@@ -38,6 +38,10 @@ def create_database_engine(db: DbSettings) -> Engine:
         "pool_size": db.pool_size,
         "max_overflow": db.max_overflow,
         "pool_recycle": db.pool_recycle,
+        # The most recently used connection first: a busy worker keeps reusing one warm
+        # connection (psycopg prepares a statement after a few runs on the same connection),
+        # and idle ones age out instead of being cycled through.
+        "pool_use_lifo": True,
     }
     if db.datastore_type is DbType.SQLITE:
         assert isinstance(db.datastore_config, SQLiteConfig)
