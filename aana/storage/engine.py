@@ -1,5 +1,7 @@
 """Building engines from :class:`~aana.configs.DbSettings`."""
 
+import sqlite3
+import time
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -82,7 +84,7 @@ def install_sqlite_transactions(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _use_wal(cursor)
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
@@ -96,3 +98,28 @@ def install_sqlite_transactions(engine: Engine) -> None:
             expected = ", ".join(_SQLITE_BEGIN_STATEMENTS)
             raise ValueError(f"{SQLITE_BEGIN_OPTION}={mode!r}: expected one of {expected}")
         connection.exec_driver_sql(_SQLITE_BEGIN_STATEMENTS[mode])
+
+
+_WAL_SWITCH_ATTEMPTS = 200
+_WAL_SWITCH_PAUSE = 0.05
+
+
+def _use_wal(cursor: Any) -> None:
+    """Put the database in WAL mode, unless it already is.
+
+    Switching needs an exclusive lock, and SQLite answers "database is locked" at once, busy
+    timeout or not, while another connection holds any lock on a database not yet in WAL
+    mode: two processes opening a new database together (two ``aana migrate`` runs, say)
+    would see one of them fail. A read first tells whether the switch is needed at all (the
+    mode is kept in the file); the switch itself is retried for up to ten seconds.
+    """
+    cursor.execute("SELECT count(*) FROM sqlite_master")
+    for attempt in range(_WAL_SWITCH_ATTEMPTS):
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+            return
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == _WAL_SWITCH_ATTEMPTS - 1:
+                raise
+            time.sleep(_WAL_SWITCH_PAUSE)
