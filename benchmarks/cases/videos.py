@@ -87,14 +87,11 @@ def run(databases: BenchDatabases | None, profile: Profile) -> list[Comparison]:
 
 
 VIDEOS_BOUND = (
-    "As for captions, what costs is returning the persisted entities. The repository runs "
-    "SQLAlchemy's ORM bulk `INSERT ... RETURNING` in parameter order into both tables "
-    "(batched on SQLite too, since the ids are given; on PostgreSQL as 1,000-row statements "
-    "whose placeholders psycopg parses in Python) and builds 10,000 entities from the "
-    "returned rows; before that it reads each entity's column values and validates its "
-    "media id. The 'Core 2-table insert ... RETURNING' reference row is the "
-    "`RETURNING` share without any ORM; the rest is the ORM's per-row work on the way in "
-    "and on the way out."
+    "As for captions, the repository inserts with plain Core executemany batches, media "
+    "rows then video rows, and reads nothing back; what remains is the ORM's per-row work "
+    "the baseline does not do: reading each given entity's column values and validating "
+    "its media id on the way in, building a persistent entity per row and adding it to the "
+    "session on the way out, and the garbage collections those allocations set off."
 )
 
 CASE = Case(
