@@ -145,3 +145,20 @@ def test_cli_hides_the_password_when_the_server_is_unreachable() -> None:
     assert "cannot reach the database" in result.stderr
     assert "127.0.0.1" in result.stderr
     assert secret not in result.stdout + result.stderr
+
+
+def test_alembic_from_the_repository_root_sees_no_pending_model_changes(
+    alembic_engine: Engine,
+) -> None:
+    # The spec page tells developers to run `alembic revision --autogenerate` from the root:
+    # the root alembic.ini must find aana's environment and compare against DB_CONFIG.
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "DB_CONFIG": db_config(alembic_engine)}
+    alembic = str(Path(sys.executable).with_name("alembic"))
+    upgraded = subprocess.run(
+        [alembic, "upgrade", "heads"], cwd=root, env=env, capture_output=True, text=True
+    )
+    assert upgraded.returncode == 0, upgraded.stderr
+    checked = subprocess.run([alembic, "check"], cwd=root, env=env, capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    assert "No new upgrade operations detected" in checked.stdout + checked.stderr
