@@ -1,5 +1,6 @@
 """The repository of caption entities."""
 
+import math
 from typing import TypeVar
 
 from sqlalchemy.orm import Session
@@ -34,7 +35,12 @@ class CaptionRepository(BaseRepository[C]):
 
         Returns:
             C: The saved entity, with its id.
+
+        Raises:
+            ValueError: If the timestamp is NaN or infinite; nothing is written.
+            CheckViolation: If the timestamp or the frame id is negative.
         """
+        _check_finite([timestamp])
         entity = self.model_class.from_caption_output(model_name, caption, frame_id, timestamp)
         return self.create(entity)
 
@@ -57,7 +63,9 @@ class CaptionRepository(BaseRepository[C]):
             list[C]: The saved entities with their ids, in input order.
 
         Raises:
-            ValueError: If the three lists differ in length; nothing is written.
+            ValueError: If the three lists differ in length, or a timestamp is NaN or
+                infinite; nothing is written.
+            CheckViolation: If a timestamp or a frame id is negative; nothing is written.
         """
         lengths = (len(captions), len(timestamps), len(frame_ids))
         if len(set(lengths)) != 1:
@@ -65,8 +73,16 @@ class CaptionRepository(BaseRepository[C]):
                 "captions, timestamps and frame_ids must have the same length, got "
                 f"{lengths[0]}, {lengths[1]} and {lengths[2]}"
             )
+        _check_finite(timestamps)
         rows = [
             {"model": model_name, "caption": caption, "timestamp": timestamp, "frame_id": frame_id}
             for caption, timestamp, frame_id in zip(captions, timestamps, frame_ids, strict=True)
         ]
         return self._insert_rows(rows)
+
+
+def _check_finite(timestamps: list[float]) -> None:
+    """Refuse NaN and infinite timestamps, which PostgreSQL's CHECK (timestamp >= 0) lets in."""
+    for index, timestamp in enumerate(timestamps):
+        if not math.isfinite(timestamp):
+            raise ValueError(f"timestamps[{index}] is {timestamp}; a timestamp must be finite")
