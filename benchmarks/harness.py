@@ -226,6 +226,33 @@ class Comparison:
         return f"{_duration(stats.median)}/{self.unit}{spread}"
 
 
+def library_against(
+    case: str,
+    backend: str,
+    unit: str,
+    library: Contender,
+    baselines: Sequence[tuple[Contender, Target | None]],
+    warmup: int,
+    repetitions: int,
+) -> list[Comparison]:
+    """Measure the library against its baselines side by side: one comparison per baseline."""
+    contenders = [library, *(baseline for baseline, _target in baselines)]
+    library_stats, *baseline_stats = measure(contenders, warmup, repetitions)
+    return [
+        Comparison(
+            case=case,
+            backend=backend,
+            library=library.name,
+            baseline=baseline.name,
+            library_stats=library_stats,
+            baseline_stats=stats,
+            unit=unit,
+            target=target,
+        )
+        for (baseline, target), stats in zip(baselines, baseline_stats, strict=True)
+    ]
+
+
 def _duration(seconds: float) -> str:
     for scale, suffix in ((1, "s"), (1e-3, "ms"), (1e-6, "µs")):
         if seconds >= scale:

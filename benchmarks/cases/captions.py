@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from aana.storage.models import CaptionEntity
 from aana.storage.repository import CaptionRepository
 from benchmarks.databases import BenchDatabases
-from benchmarks.harness import Case, Comparison, Contender, Profile, Target, measure
+from benchmarks.harness import Case, Comparison, Contender, Profile, Target, library_against
 
 MODEL = "bench-model"
 TABLE = CaptionEntity.__table__
@@ -60,32 +60,26 @@ def run(databases: BenchDatabases | None, profile: Profile) -> list[Comparison]:
         clear()
         entities[:] = [CaptionEntity(**row) for row in rows]
 
-    library, *baselines = [
-        Contender("CaptionRepository.save_all", save_all, clear),
-        Contender("Core insert() executemany", core_insert, clear),
-        Contender("Core insert ... RETURNING (ref.)", core_returning, clear),
-        Contender("ORM add_all + commit (ref.)", add_all, build_entities),
+    baselines = [
+        (
+            Contender("Core insert() executemany", core_insert, clear),
+            Target(2, note=CAPTIONS_BOUND),
+        ),
+        (Contender("Core insert ... RETURNING (ref.)", core_returning, clear), None),
+        (Contender("ORM add_all + commit (ref.)", add_all, build_entities), None),
     ]
     try:
-        library_stats, *baseline_stats = measure(
-            [library, *baselines], profile.warmup, profile.repetitions
+        return library_against(
+            CASE.name,
+            databases.backend,
+            f"{count:,} rows",
+            Contender("CaptionRepository.save_all", save_all, clear),
+            baselines,
+            profile.warmup,
+            profile.repetitions,
         )
     finally:
         databases.drop(engine)
-    targets = [Target(2, note=CAPTIONS_BOUND), None, None]
-    return [
-        Comparison(
-            case=CASE.name,
-            backend=databases.backend,
-            library=library.name,
-            baseline=baseline.name,
-            library_stats=library_stats,
-            baseline_stats=stats,
-            unit=f"{count:,} rows",
-            target=target,
-        )
-        for baseline, stats, target in zip(baselines, baseline_stats, targets, strict=True)
-    ]
 
 
 CAPTIONS_BOUND = (

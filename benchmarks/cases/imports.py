@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 from benchmarks.databases import BenchDatabases
-from benchmarks.harness import Case, Comparison, Contender, Profile, Target, measure
+from benchmarks.harness import Case, Comparison, Contender, Profile, Target, library_against
 
 ONE_PYDANTIC_MODEL = """
 import sqlalchemy.orm
@@ -42,26 +42,15 @@ def run(databases: BenchDatabases | None, profile: Profile) -> list[Comparison]:
 
     library = importing("import aana.storage.repository", "import aana.storage.repository")
     baselines = [
-        importing("import sqlalchemy.orm", "import sqlalchemy.orm"),
-        importing("sqlalchemy.orm + one pydantic model (ref.)", ONE_PYDANTIC_MODEL),
+        (
+            importing("import sqlalchemy.orm", "import sqlalchemy.orm"),
+            Target(1.5, note=IMPORT_BOUND),
+        ),
+        (importing("sqlalchemy.orm + one pydantic model (ref.)", ONE_PYDANTIC_MODEL), None),
     ]
-    library_stats, *baseline_stats = measure(
-        [library, *baselines], profile.warmup, profile.fine_repetitions
+    return library_against(
+        CASE.name, "python", "import", library, baselines, profile.warmup, profile.fine_repetitions
     )
-    targets = [Target(1.5, note=IMPORT_BOUND), None]
-    return [
-        Comparison(
-            case=CASE.name,
-            backend="python",
-            library=library.name,
-            baseline=baseline.name,
-            library_stats=library_stats,
-            baseline_stats=stats,
-            unit="import",
-            target=target,
-        )
-        for baseline, stats, target in zip(baselines, baseline_stats, targets, strict=True)
-    ]
 
 
 IMPORT_BOUND = (

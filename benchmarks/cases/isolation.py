@@ -7,7 +7,7 @@ from aana.storage.models import BaseEntity, CaptionEntity
 from aana.storage.repository import CaptionRepository
 from aana.testing.isolation import isolated_session
 from benchmarks.databases import BenchDatabases
-from benchmarks.harness import Case, Comparison, Contender, Profile, Target, measure
+from benchmarks.harness import Case, Comparison, Contender, Profile, Target, library_against
 
 
 def small_test(session: Session) -> None:
@@ -72,33 +72,25 @@ def _compare(
     ]
     # The close comparison gets many short rounds of its own; the slow mechanisms, whose
     # tests cost a hundred times more, get the usual rounds, interleaved with db_session too.
-    library_stats, recipe_stats = measure(
-        [library, recipe], profile.warmup, profile.fine_repetitions
+    close = library_against(
+        CASE.name,
+        databases.backend,
+        "test",
+        library,
+        [(recipe, Target(1.3, note=ISOLATION_BOUND))],
+        profile.warmup,
+        profile.fine_repetitions,
     )
-    slow_library_stats, *slow_stats = measure([library, *slow], profile.warmup, profile.repetitions)
-    pairs = [
-        (recipe, library_stats, recipe_stats, Target(1.3, note=ISOLATION_BOUND)),
-        (
-            slow[0],
-            slow_library_stats,
-            slow_stats[0],
-            Target(1 / 20) if databases.backend == "postgresql" else None,
-        ),
-        (slow[1], slow_library_stats, slow_stats[1], None),
-    ]
-    return [
-        Comparison(
-            case=CASE.name,
-            backend=databases.backend,
-            library=library.name,
-            baseline=baseline.name,
-            library_stats=stats,
-            baseline_stats=baseline_stats,
-            unit="test",
-            target=target,
-        )
-        for baseline, stats, baseline_stats, target in pairs
-    ]
+    fresh_target = Target(1 / 20) if databases.backend == "postgresql" else None
+    return close + library_against(
+        CASE.name,
+        databases.backend,
+        "test",
+        library,
+        [(slow[0], fresh_target), (slow[1], None)],
+        profile.warmup,
+        profile.repetitions,
+    )
 
 
 ISOLATION_BOUND = (

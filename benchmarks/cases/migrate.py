@@ -5,7 +5,7 @@ from sqlalchemy import Engine
 from aana.storage.migrations import upgrade
 from aana.storage.models import BaseEntity
 from benchmarks.databases import BenchDatabases
-from benchmarks.harness import Case, Comparison, Contender, Profile, Target, measure
+from benchmarks.harness import Case, Comparison, Contender, Profile, Target, library_against
 
 
 def run(databases: BenchDatabases | None, profile: Profile) -> list[Comparison]:
@@ -27,24 +27,18 @@ def run(databases: BenchDatabases | None, profile: Profile) -> list[Comparison]:
     library = Contender("aana migrate (upgrade to head)", migrate, fresh_database)
     baseline = Contender("metadata.create_all", create_all, fresh_database)
     try:
-        library_stats, baseline_stats = measure(
-            [library, baseline], profile.warmup, profile.repetitions
+        return library_against(
+            CASE.name,
+            databases.backend,
+            "database",
+            library,
+            [(baseline, Target(3))],
+            profile.warmup,
+            profile.repetitions,
         )
     finally:
         while engines:
             databases.drop(engines.pop())
-    return [
-        Comparison(
-            case=CASE.name,
-            backend=databases.backend,
-            library=library.name,
-            baseline=baseline.name,
-            library_stats=library_stats,
-            baseline_stats=baseline_stats,
-            unit="database",
-            target=Target(3),
-        )
-    ]
 
 
 CASE = Case(

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from aana.storage.models import MediaEntity, VideoEntity
 from aana.storage.repository import VideoRepository
 from benchmarks.databases import BenchDatabases
-from benchmarks.harness import Case, Comparison, Contender, Profile, Target, measure
+from benchmarks.harness import Case, Comparison, Contender, Profile, Target, library_against
 
 MEDIA = MediaEntity.__table__
 VIDEO = VideoEntity.__table__
@@ -59,31 +59,25 @@ def run(databases: BenchDatabases | None, profile: Profile) -> list[Comparison]:
             for media_id, path, title, description in videos
         ]
 
-    library, *baselines = [
-        Contender("VideoRepository.create_multiple", create_multiple, build_entities),
-        Contender("Core 2-table insert executemany", core_insert, clear),
-        Contender("Core 2-table insert ... RETURNING (ref.)", core_returning, clear),
+    baselines = [
+        (
+            Contender("Core 2-table insert executemany", core_insert, clear),
+            Target(2.5, note=VIDEOS_BOUND),
+        ),
+        (Contender("Core 2-table insert ... RETURNING (ref.)", core_returning, clear), None),
     ]
     try:
-        library_stats, *baseline_stats = measure(
-            [library, *baselines], profile.warmup, profile.repetitions
+        return library_against(
+            CASE.name,
+            databases.backend,
+            f"{count:,} rows",
+            Contender("VideoRepository.create_multiple", create_multiple, build_entities),
+            baselines,
+            profile.warmup,
+            profile.repetitions,
         )
     finally:
         databases.drop(engine)
-    targets = [Target(2.5, note=VIDEOS_BOUND), None]
-    return [
-        Comparison(
-            case=CASE.name,
-            backend=databases.backend,
-            library=library.name,
-            baseline=baseline.name,
-            library_stats=library_stats,
-            baseline_stats=stats,
-            unit=f"{count:,} rows",
-            target=target,
-        )
-        for baseline, stats, target in zip(baselines, baseline_stats, targets, strict=True)
-    ]
 
 
 VIDEOS_BOUND = (
