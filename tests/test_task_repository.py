@@ -114,7 +114,7 @@ def test_save_refuses_data_that_is_not_json_naming_the_type(
     class Opaque:
         pass
 
-    with pytest.raises(TypeError, match=r"task data cannot be stored as JSON: .*Opaque"):
+    with pytest.raises(TypeError, match=r"tasks.data cannot be stored as JSON: .*Opaque"):
         repo.save("/video/transcribe", {"media_id": "m1", "handle": Opaque()})
     assert task_count(db_session) == 0
 
@@ -123,7 +123,7 @@ def test_save_refuses_data_that_is_not_json_naming_the_type(
 def test_save_refuses_nan_and_infinity(
     repo: TaskRepository, db_session: Session, number: float
 ) -> None:
-    with pytest.raises(ValueError, match="task data cannot be stored as JSON"):
+    with pytest.raises(ValueError, match="data cannot be stored as JSON"):
         repo.save("/video/transcribe", {"scores": [1.0, number]})
     assert task_count(db_session) == 0
 
@@ -395,7 +395,7 @@ def test_update_status_refuses_a_result_that_is_not_json(
 ) -> None:
     task = make_task(status=Status.RUNNING)
 
-    with pytest.raises(TypeError, match=r"task result cannot .*<class .object.>"):
+    with pytest.raises(TypeError, match=r"tasks.result cannot .*<class .object.>"):
         repo.update_status(task.id, Status.COMPLETED, result={"value": object()})
     db_session.expire_all()
     stored = repo.read(task.id)
@@ -486,14 +486,12 @@ def test_get_active_tasks_returns_assigned_and_running_oldest_first(
     assert repo.get_active_tasks() == [assigned_old, running_new]
 
 
-def test_filter_incomplete_tasks_keeps_unfinished_known_ids_in_input_order(
+def test_filter_incomplete_tasks_keeps_running_known_ids_in_input_order(
     repo: TaskRepository,
 ) -> None:
+    """As in the Aana SDK, not_finished tasks (requeued after expiring) are not running."""
     tasks = {status: make_task(status=status) for status in Status}
-    incomplete = [
-        tasks[status]
-        for status in (Status.RUNNING, Status.CREATED, Status.NOT_FINISHED, Status.ASSIGNED)
-    ]
+    incomplete = [tasks[status] for status in (Status.RUNNING, Status.CREATED, Status.ASSIGNED)]
     asked: list[Any] = [
         str(incomplete[0].id),
         str(tasks[Status.COMPLETED].id),
@@ -501,8 +499,8 @@ def test_filter_incomplete_tasks_keeps_unfinished_known_ids_in_input_order(
         "not-a-uuid",
         str(uuid.uuid4()),
         str(tasks[Status.FAILED].id),
+        str(tasks[Status.NOT_FINISHED].id),
         str(incomplete[2].id).upper(),
-        incomplete[3].id,
         str(incomplete[0].id),
     ]
 

@@ -160,6 +160,48 @@ class DatabaseFullException(DatabaseException):
         return (self.detail,)
 
 
+class ConnectionLostException(DatabaseException):
+    """The connection to the database was lost during a call.
+
+    The call's own transaction is gone: rolled back by the server or, when the connection
+    broke during ``COMMIT``, in doubt (committed or not, the client cannot know, as with any
+    lost connection). What was committed before is intact, and the session that made the call
+    goes on: its next call gets a new connection.
+
+    Attributes:
+        table_name (str | None): The table the call worked on.
+        detail (str): The driver's message.
+        in_doubt (bool): The connection broke during ``COMMIT``.
+    """
+
+    def __init__(self, table_name: str | None, detail: str = "", in_doubt: bool = False) -> None:
+        """Constructor.
+
+        Args:
+            table_name (str | None): The table the call worked on.
+            detail (str): The driver's message.
+            in_doubt (bool): The connection broke during ``COMMIT``.
+        """
+        where = table_name or "unknown table"
+        outcome = (
+            "during COMMIT: the transaction may or may not have been committed"
+            if in_doubt
+            else "before COMMIT: the transaction was rolled back"
+        )
+        super().__init__(
+            f"connection to the database lost while working on {where}, {outcome}: {detail}".rstrip(
+                ": "
+            )
+        )
+        self.table_name = table_name
+        self.detail = detail
+        self.in_doubt = in_doubt
+
+    @property
+    def _args(self) -> tuple[Any, ...]:
+        return (self.table_name, self.detail, self.in_doubt)
+
+
 class MediaIdAlreadyExistsException(UniqueViolation):
     """A media row with this id already exists.
 

@@ -14,10 +14,11 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 
 from aana.exceptions.db import (
     CheckViolation,
+    ConnectionLostException,
     DatabaseFullException,
     ForeignKeyViolation,
     IntegrityViolation,
@@ -144,8 +145,9 @@ def translate_errors(table_name: str | None = None) -> Iterator[None]:
     ``IntegrityError`` becomes an :class:`IntegrityViolation`; ``DataError``, and the
     ``OverflowError`` or ``UnicodeEncodeError`` that sqlite3 and psycopg raise while binding a
     parameter (an integer beyond 64 bits, a lone surrogate), become an
-    :class:`InvalidValueException`; a full disk becomes a :class:`DatabaseFullException`.
-    Connection errors and bugs pass through untouched.
+    :class:`InvalidValueException`; a full disk becomes a :class:`DatabaseFullException`; a
+    connection that SQLAlchemy found broken (and invalidated) becomes a
+    :class:`ConnectionLostException`. Other errors pass through untouched.
 
     Args:
         table_name (str | None): The table to name when the driver's error does not tell.
@@ -163,6 +165,27 @@ def translate_errors(table_name: str | None = None) -> Iterator[None]:
         raise InvalidValueException(table_name, f"{type(error).__name__}: {error}") from error
     except OperationalError as error:
         full = database_full(error)
-        if full is None:
-            raise
-        raise full from error
+        if full is not None:
+            raise full from error
+        if error.connection_invalidated:
+            raise connection_lost(error, table_name) from error
+        raise
+    except DBAPIError as error:
+        if error.connection_invalidated:
+            raise connection_lost(error, table_name) from error
+        raise
+
+
+def connection_lost(error: DBAPIError, table_name: str | None = None) -> ConnectionLostException:
+    """Describe a driver error raised because the connection broke.
+
+    Args:
+        error (DBAPIError): The error SQLAlchemy raised, with ``connection_invalidated`` set.
+        table_name (str | None): The table the call worked on.
+
+    Returns:
+        ConnectionLostException: The domain exception, with the driver's message.
+    """
+    orig = error.orig
+    detail = str(orig).strip().splitlines()[0] if orig is not None and str(orig).strip() else ""
+    return ConnectionLostException(table_name, detail or type(orig or error).__name__)

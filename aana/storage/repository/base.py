@@ -2,8 +2,8 @@
 
 import functools
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
@@ -19,15 +19,14 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy import Sequence as DatabaseSequence
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_dict
 from sqlalchemy.schema import ColumnDefault, sort_tables
 from sqlalchemy.sql.elements import ColumnElement
 
-from aana.exceptions.db import NotFoundException
-from aana.storage.errors import database_full, translate_errors
+from aana.exceptions.db import NotFoundException, UniqueViolation
 from aana.storage.models.base import BaseEntity
+from aana.storage.repository.transaction import unit
 
 T = TypeVar("T", bound=BaseEntity)
 
@@ -37,9 +36,25 @@ _DECIMAL = re.compile(r"\s*[+-]?[0-9]+\s*")
 class BaseRepository(Generic[T]):
     """Create, read and delete entities of one class.
 
-    Writes run in a SAVEPOINT and then commit: a write that breaks a constraint raises an
-    :class:`~aana.exceptions.db.IntegrityViolation` and leaves the session usable, with its
-    earlier work intact.
+    Every method follows one transaction rule (:mod:`aana.storage.repository.transaction`):
+
+    - A method that starts a transaction ends it: committed on success, rolled back entirely
+      on failure. Afterwards the session holds no open transaction, no SQLite lock and no read
+      snapshot. A transaction that SQLAlchemy began on its own (autobegin) counts as none: it
+      is committed first, with what the caller left in it.
+    - Called inside a transaction the caller began (``session.begin()``, ``commit=False``, the
+      test plugin's outer transaction), a method works in a SAVEPOINT, leaves that transaction
+      usable after an error, and leaves committing to the caller.
+    - Every read returns the database's current state, never the session's cached copy of an
+      object; a row deleted elsewhere is not found.
+    - On SQLite every write transaction takes the write lock up front (``BEGIN IMMEDIATE``),
+      so a read followed by a write cannot fail at once with "database is locked".
+    - A lost connection fails the call it happened in with
+      :class:`~aana.exceptions.db.ConnectionLostException`; the next call on the same session
+      works, and nothing committed is lost.
+
+    A write that breaks a constraint raises an
+    :class:`~aana.exceptions.db.IntegrityViolation`; nothing of it is written.
 
     Attributes:
         session (Session): The session the repository works in.
@@ -68,13 +83,16 @@ class BaseRepository(Generic[T]):
             T: The same entity, now persistent.
 
         Raises:
-            IntegrityViolation: If the row breaks a constraint; nothing is written.
+            IntegrityViolation: If the row breaks a constraint, or the session holds another
+                entity whose row has this key; nothing is written.
             InvalidValueException: If a value does not fit its column; nothing is written.
             DatabaseFullException: If the disk is full; nothing is written.
+            ConnectionLostException: If the connection broke; nothing is written.
         """
-        with self._write():
+        with self._unit(write=True):
+            self._displace_held(entity)
             self.session.add(entity)
-        self._commit()
+            self.session.flush()
         return entity
 
     def create_multiple(self, entities: Iterable[T]) -> list[T]:
@@ -95,12 +113,13 @@ class BaseRepository(Generic[T]):
             IntegrityViolation: If any row breaks a constraint; nothing is written.
             InvalidValueException: If a value does not fit its column; nothing is written.
             DatabaseFullException: If the disk is full; nothing is written.
+            ConnectionLostException: If the connection broke; nothing is written.
         """
         rows = [_column_values(entity) for entity in entities]
         return self._insert_rows(rows)
 
     def read(self, item_id: Any, check: bool = True) -> T | None:
-        """Read an entity by its primary key.
+        """Read an entity by its primary key, as the database has it now.
 
         Args:
             item_id (Any): The primary key.
@@ -113,7 +132,10 @@ class BaseRepository(Generic[T]):
             NotFoundException: If there is no such row and ``check`` is True.
         """
         key = self._parse_id(item_id)
-        entity = self.session.get(self.model_class, key) if key is not None else None
+        entity = None
+        if key is not None:
+            with self._unit(write=False):
+                entity = self.session.get(self.model_class, key, populate_existing=True)
         if entity is None and check:
             raise NotFoundException(self.table_name, item_id)
         return entity
@@ -131,12 +153,24 @@ class BaseRepository(Generic[T]):
         Raises:
             NotFoundException: If there is no such row and ``check`` is True.
         """
-        entity = self.read(item_id, check=check)
-        if entity is not None:
-            with self._write():
-                self.session.delete(entity)
-            self._commit()
+        key = self._parse_id(item_id)
+        entity = None
+        if key is not None:
+            with self._unit(write=True):
+                # Locked, so that no other transaction deletes the row under the ORM's DELETE.
+                entity = self.session.get(
+                    self.model_class, key, populate_existing=True, with_for_update=True
+                )
+                if entity is not None:
+                    self.session.delete(entity)
+                    self.session.flush()
+        if entity is None and check:
+            raise NotFoundException(self.table_name, item_id)
         return entity
+
+    def _unit(self, *, write: bool, commit: bool = True) -> AbstractContextManager[None]:
+        """Open the unit a method works in (see :func:`~.transaction.unit`)."""
+        return unit(self.session, self.table_name, write=write, commit=commit)
 
     def _parse_id(self, item_id: Any) -> Any | None:
         """Return the key to look up, or None when ``item_id`` cannot be a key of this table.
@@ -151,6 +185,31 @@ class BaseRepository(Generic[T]):
         if len(keys) != 1 or not isinstance(keys[0].type, Integer):
             return item_id
         return _integer_key(item_id, keys[0].type, self.session.get_bind().dialect.name)
+
+    def _displace_held(self, entity: T) -> None:
+        """Make room in the session for a new entity whose key an entity it holds has.
+
+        The ORM would warn that the two conflict before trying the INSERT. When the held
+        entity's row still exists, the key is taken and nothing is tried; when the row was
+        deleted elsewhere, the held entity is stale and leaves the session.
+
+        Raises:
+            UniqueViolation: If the row of the held entity exists.
+        """
+        mapper = inspect(self.model_class)
+        identity = mapper.identity_key_from_instance(entity)
+        held = self.session.identity_map.get(identity)
+        if held is None or held is entity:
+            return
+        key = identity[1]
+        root = mapper.base_mapper.class_
+        if self.session.get(root, key, populate_existing=True) is not None:
+            raise UniqueViolation(
+                mapper.base_mapper.local_table.name,  # type: ignore[attr-defined]
+                None,
+                f"a row with key {key!r} already exists",
+            )
+        self.session.expunge(held)
 
     def _insert_rows(self, rows: list[dict[str, Any]]) -> list[T]:
         """Insert rows as Core executemany batches, one table at a time, and commit.
@@ -171,46 +230,18 @@ class BaseRepository(Generic[T]):
         bulk = _bulk_insert(inspect(self.model_class))
         for row in rows:
             bulk.complete(row)
-        with self._write():
+        with self._unit(write=True):
             bulk.execute(self.session.connection(), rows)
-            # Attached inside the SAVEPOINT: if the session refuses one, the rows go too.
             entities = [bulk.entity(row) for row in rows]
+            if self.session.identity_map:
+                # The rows are new, so an entity the session holds with one of their keys is
+                # left from a row deleted elsewhere.
+                for entity in entities:
+                    held = self.session.identity_map.get(inspect(entity).key)
+                    if held is not None:
+                        self.session.expunge(held)
             self.session.add_all(entities)
-        self._commit()
         return entities
-
-    def _commit(self) -> None:
-        """Commit, translating errors: SQLite may find the disk full only at COMMIT.
-
-        A failed COMMIT leaves the session stuck in its "prepared" state, refusing all SQL;
-        the transaction is lost either way, so it is rolled back and the session goes on.
-        """
-        try:
-            with translate_errors(self.table_name):
-                self.session.commit()
-        except Exception:
-            self.session.rollback()
-            raise
-
-    @contextmanager
-    def _write(self) -> Iterator[None]:
-        """Run a write in a SAVEPOINT, flushing it and translating driver errors."""
-        try:
-            with translate_errors(self.table_name), self.session.begin_nested():
-                yield
-        except OperationalError as error:
-            # SQLite may meet a full disk mid-statement by rolling back the whole transaction,
-            # SAVEPOINT and all, so that rolling back to the SAVEPOINT fails in turn. The
-            # transaction is lost, as at a failed COMMIT: the session goes on without it.
-            full = (
-                database_full(error.__context__)
-                if isinstance(error.__context__, OperationalError)
-                else None
-            )
-            if full is None:
-                raise
-            self.session.rollback()
-            raise full from error.__context__
 
 
 def _column_values(entity: BaseEntity) -> dict[str, Any]:

@@ -76,7 +76,8 @@ class MediaRepository(BaseRepository[M]):
         """
         if self._parse_id(media_id) is None:
             return False
-        return bool(self.session.scalar(select(exists().where(MediaEntity.id == media_id))))
+        with self._unit(write=False):
+            return bool(self.session.scalar(select(exists().where(MediaEntity.id == media_id))))
 
     def _parse_id(self, item_id: Any) -> Any | None:
         try:
@@ -90,7 +91,10 @@ class MediaRepository(BaseRepository[M]):
         if violation.table_name not in media_tables:
             return violation
         repeated = [media_id for media_id, count in Counter(ids).items() if count > 1]
-        taken = repeated or list(
-            self.session.scalars(select(MediaEntity.id).where(MediaEntity.id.in_(ids)).limit(1))
-        )
+        if repeated:
+            return MediaIdAlreadyExistsException(self.table_name, repeated[0])
+        with self._unit(write=False):
+            taken = self.session.scalars(
+                select(MediaEntity.id).where(MediaEntity.id.in_(ids)).limit(1)
+            ).all()
         return MediaIdAlreadyExistsException(self.table_name, taken[0] if taken else ids[0])

@@ -2,17 +2,16 @@
 
 import datetime
 import functools
-import json
 import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic_core import PydanticSerializationError, to_jsonable_python
 from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
     Table,
+    Text,
     Update,
     and_,
     bindparam,
@@ -20,6 +19,7 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    null,
     or_,
     select,
     update,
@@ -28,14 +28,15 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import ExecutableReturnsRows
 
 from aana.exceptions.db import NotFoundException
-from aana.storage.engine import SQLITE_BEGIN_OPTION
-from aana.storage.errors import translate_errors
 from aana.storage.models.task import Status, TaskEntity
 from aana.storage.repository.base import BaseRepository
+from aana.storage.repository.transaction import FRESH
+from aana.storage.repository.values import chunks, clamped, finite, integer, json_value
 from aana.storage.types import utc_now
 
 ACTIVE_STATUSES = (Status.ASSIGNED, Status.RUNNING)
 FINISHED_STATUSES = (Status.COMPLETED, Status.FAILED)
+_NOT_RUNNING = (*FINISHED_STATUSES, Status.NOT_FINISHED)
 
 
 class TaskRepository(BaseRepository[TaskEntity]):
@@ -49,10 +50,11 @@ class TaskRepository(BaseRepository[TaskEntity]):
     each other; code that updates several tasks in one transaction (``commit=False``) should
     do the same.
 
-    A method that commits first commits whatever the session has pending, then does its write
-    in a transaction of its own. On SQLite that transaction takes the write lock up front: a
-    transaction that has already read cannot start writing once another connection has
-    committed, and would fail at once with "database is locked".
+    Every method follows the transaction rule of :class:`BaseRepository`. Values are checked
+    before any SQL is sent (:mod:`aana.storage.repository.values`): a value the database
+    cannot store raises :class:`~aana.exceptions.db.InvalidValueException` on every backend,
+    and JSON holding NUL or an unpaired surrogate is refused, since PostgreSQL cannot read
+    such a row back as text.
     """
 
     def __init__(self, session: Session) -> None:
@@ -80,17 +82,17 @@ class TaskRepository(BaseRepository[TaskEntity]):
         Raises:
             TypeError: If ``data`` holds a value of a type JSON cannot store; the message
                 names the type. Nothing is written.
-            ValueError: If ``data`` holds NaN or infinity, a circular reference or bytes that
-                are not UTF-8. Nothing is written.
+            InvalidValueException: If ``data`` holds NaN or infinity, a circular reference,
+                bytes that are not UTF-8, NUL or an unpaired surrogate, or ``priority`` is not
+                a 32-bit integer. Nothing is written.
         """
         task = TaskEntity(
             endpoint=endpoint,
-            data=_to_json(data, "data"),
+            data=json_value(data, self.table_name, "data"),
             user_id=user_id,
-            priority=priority,
+            priority=integer(priority, self.table_name, "priority"),
             status=Status.CREATED,
         )
-        self._begin(commit=True)
         return self.create(task)
 
     def delete(self, task_id: Any, check: bool = False) -> TaskEntity | None:
@@ -106,15 +108,7 @@ class TaskRepository(BaseRepository[TaskEntity]):
         Raises:
             NotFoundException: If there is no such task and ``check`` is True.
         """
-        self._begin(commit=True)
-        deleted = super().delete(task_id, check=False)
-        if deleted is None:
-            # Nothing was deleted, so nothing committed the transaction, which on SQLite
-            # holds the write lock.
-            self.session.commit()
-            if check:
-                raise NotFoundException(self.table_name, task_id)
-        return deleted
+        return super().delete(task_id, check=check)
 
     def fetch_unprocessed_tasks(
         self,
@@ -144,25 +138,20 @@ class TaskRepository(BaseRepository[TaskEntity]):
         if limit is not None and limit < 0:
             raise ValueError(f"limit must be at least 0, got {limit}")
         retryable = _exception_names(retryable_exceptions)
-        max_retries = _clamp(max_retries)
         parameters: dict[str, Any] = {"now": utc_now()}
         if limit is not None:
-            parameters["limit"] = _clamp(limit)
+            parameters["limit"] = clamped(limit)
         if retryable:
-            parameters["max_retries"] = max_retries
+            parameters["max_retries"] = clamped(max_retries)
             parameters["retryable"] = retryable
-        statement = _claim_statement(limited=limit is not None, retrying=bool(retryable))
-        self._begin(commit=True)
-        with translate_errors(self.table_name):
-            tasks = list(
-                self.session.scalars(
-                    statement, parameters, execution_options={"populate_existing": True}
-                )
-            )
-        # Sorted before the commit: a session that expires on commit would otherwise reload
-        # every task, one query each, to read the sort keys.
+        statement = _claim_statement(
+            self.session.get_bind().dialect.name,
+            limited=limit is not None,
+            retrying=bool(retryable),
+        )
+        with self._unit(write=True):
+            tasks = list(self.session.scalars(statement, parameters, execution_options=FRESH))
         tasks.sort(key=lambda task: (-task.priority, task.created_at, task.id))
-        self.session.commit()
         return tasks
 
     def update_status(
@@ -190,8 +179,10 @@ class TaskRepository(BaseRepository[TaskEntity]):
 
         Raises:
             NotFoundException: If there is no such task.
-            ValueError: If ``status`` is not a task status, or ``result`` holds NaN,
-                infinity or a circular reference. Nothing is written.
+            ValueError: If ``status`` is not a task status. Nothing is written.
+            InvalidValueException: If ``progress`` is not a finite number, or ``result``
+                holds NaN, infinity, a circular reference, NUL or an unpaired surrogate.
+                Nothing is written.
             TypeError: If ``result`` holds a value of a type JSON cannot store. Nothing is
                 written.
         """
@@ -204,9 +195,9 @@ class TaskRepository(BaseRepository[TaskEntity]):
             values["assigned_at"] = now
             values["num_retries"] = TaskEntity.num_retries + 1
         if progress is not None:
-            values["progress"] = progress
+            values["progress"] = finite(progress, self.table_name, "progress")
         if result is not None:
-            values["result"] = _to_json(result, "result")
+            values["result"] = json_value(result, self.table_name, "result")
         return self._update_one(task_id, values, commit=commit)
 
     def retry_task(self, task_id: Any) -> TaskEntity:
@@ -244,24 +235,35 @@ class TaskRepository(BaseRepository[TaskEntity]):
             .where(TaskEntity.status.in_(ACTIVE_STATUSES))
             .order_by(TaskEntity.created_at, TaskEntity.id)
         )
-        return list(self.session.scalars(statement))
+        with self._unit(write=False):
+            return list(self.session.scalars(statement, execution_options=FRESH))
 
     def filter_incomplete_tasks(self, task_ids: Iterable[Any]) -> list[str]:
-        """Return the ids, among ``task_ids``, of tasks neither completed nor failed.
+        """Return the ids, among ``task_ids``, of tasks still being worked on.
+
+        Left out are tasks ``completed`` or ``failed``, and also ``not_finished`` ones, as in
+        the Aana SDK: its task-queue deployment calls this right after
+        :meth:`update_expired_tasks` to drop timed-out tasks from its list of running ones,
+        and a task put back in the queue as ``not_finished`` is no longer running.
 
         Args:
-            task_ids (Iterable[str | UUID]): Task ids; malformed or unknown ones are dropped.
+            task_ids (Iterable[str | UUID]): Task ids, any number; malformed or unknown ones
+                are dropped.
 
         Returns:
             list[str]: The incomplete tasks' ids, as canonical UUID strings, in input order.
         """
         keys = self._parse_ids(task_ids)
-        if not keys:
-            return []
-        statement = select(TaskEntity.id).where(
-            TaskEntity.id.in_(keys), TaskEntity.status.not_in(FINISHED_STATUSES)
-        )
-        incomplete = set(self.session.scalars(statement))
+        incomplete: set[uuid.UUID] = set()
+        with self._unit(write=False):
+            for chunk in chunks(keys):
+                incomplete.update(
+                    self.session.scalars(
+                        select(TaskEntity.id).where(
+                            TaskEntity.id.in_(chunk), TaskEntity.status.not_in(_NOT_RUNNING)
+                        )
+                    )
+                )
         return [str(key) for key in keys if key in incomplete]
 
     def update_expired_tasks(
@@ -285,11 +287,18 @@ class TaskRepository(BaseRepository[TaskEntity]):
 
         Returns:
             list[TaskEntity]: The tasks that expired.
+
+        Raises:
+            InvalidValueException: If a timeout is not a finite number. Nothing is written.
         """
         now = utc_now()
-        ran_too_long = TaskEntity.assigned_at < now - datetime.timedelta(seconds=execution_timeout)
-        silent = TaskEntity.updated_at < now - datetime.timedelta(seconds=heartbeat_timeout)
-        out_of_retries = TaskEntity.num_retries >= max_retries
+        ran_too_long = TaskEntity.assigned_at < now - _seconds(
+            execution_timeout, self.table_name, "execution_timeout"
+        )
+        silent = TaskEntity.updated_at < now - _seconds(
+            heartbeat_timeout, self.table_name, "heartbeat_timeout"
+        )
+        out_of_retries = TaskEntity.num_retries >= clamped(max_retries)
         expired = (
             select(TaskEntity.id)
             .where(TaskEntity.status.in_(ACTIVE_STATUSES), or_(ran_too_long, silent))
@@ -306,53 +315,53 @@ class TaskRepository(BaseRepository[TaskEntity]):
         }
         status_type = TaskEntity.status.type
         result_type = TaskEntity.result.type
-        self._begin(commit=True)
-        tasks = self._returning(
-            update(TaskEntity)
-            .where(TaskEntity.id.in_(_run_once(expired)))
-            .values(
-                status=case(
-                    (out_of_retries, cast(literal(Status.FAILED, status_type), status_type)),
-                    else_=cast(literal(Status.NOT_FINISHED, status_type), status_type),
-                ),
-                result=case(
-                    (and_(out_of_retries, ran_too_long), literal(timed_out, result_type)),
-                    (out_of_retries, literal(no_heartbeat, result_type)),
-                    else_=TaskEntity.result,
-                ),
-                completed_at=case(
-                    (out_of_retries, literal(now, TaskEntity.completed_at.type)),
-                    else_=TaskEntity.completed_at,
-                ),
-                updated_at=now,
+        with self._unit(write=True):
+            return self._returning(
+                update(TaskEntity)
+                .where(TaskEntity.id.in_(_run_once(expired)))
+                .values(
+                    status=case(
+                        (out_of_retries, cast(literal(Status.FAILED, status_type), status_type)),
+                        else_=cast(literal(Status.NOT_FINISHED, status_type), status_type),
+                    ),
+                    result=case(
+                        (and_(out_of_retries, ran_too_long), literal(timed_out, result_type)),
+                        (out_of_retries, literal(no_heartbeat, result_type)),
+                        else_=TaskEntity.result,
+                    ),
+                    completed_at=case(
+                        (out_of_retries, literal(now, TaskEntity.completed_at.type)),
+                        else_=TaskEntity.completed_at,
+                    ),
+                    updated_at=now,
+                )
             )
-        )
-        self.session.commit()
-        return tasks
 
     def heartbeat(self, task_ids: Iterable[Any]) -> None:
         """Record that the workers running these tasks are alive, then commit.
 
         Args:
-            task_ids (Iterable[str | UUID]): Task ids; malformed ones are ignored.
+            task_ids (Iterable[str | UUID]): Task ids, any number; malformed ones are ignored.
         """
-        keys = self._parse_ids(task_ids)
+        keys = sorted(self._parse_ids(task_ids))
         if not keys:
             return
-        alive = (
-            select(TaskEntity.id)
-            .where(TaskEntity.id.in_(keys))
-            .order_by(TaskEntity.id)
-            .with_for_update()
-        )
-        self._begin(commit=True)
-        self.session.execute(
-            update(TaskEntity)
-            .where(TaskEntity.id.in_(_run_once(alive)))
-            .values(updated_at=utc_now()),
-            execution_options={"synchronize_session": False},
-        )
-        self.session.commit()
+        now = utc_now()
+        with self._unit(write=True):
+            # In id order, chunk after chunk, so that two heartbeats cannot deadlock.
+            for chunk in chunks(keys):
+                alive = (
+                    select(TaskEntity.id)
+                    .where(TaskEntity.id.in_(chunk))
+                    .order_by(TaskEntity.id)
+                    .with_for_update()
+                )
+                self.session.execute(
+                    update(TaskEntity)
+                    .where(TaskEntity.id.in_(_run_once(alive)))
+                    .values(updated_at=now),
+                    execution_options={"synchronize_session": False},
+                )
 
     def get_tasks(
         self,
@@ -378,7 +387,7 @@ class TaskRepository(BaseRepository[TaskEntity]):
         """
         if limit < 0 or offset < 0:
             raise ValueError(f"limit and offset must be at least 0, got {limit} and {offset}")
-        limit, offset = _clamp(limit), _clamp(offset)
+        limit, offset = clamped(limit), clamped(offset)
         statement = select(TaskEntity)
         if user_id is not None:
             statement = statement.where(TaskEntity.user_id == user_id)
@@ -389,8 +398,8 @@ class TaskRepository(BaseRepository[TaskEntity]):
             .limit(limit)
             .offset(offset)
         )
-        with translate_errors(self.table_name):
-            return list(self.session.scalars(statement))
+        with self._unit(write=False):
+            return list(self.session.scalars(statement, execution_options=FRESH))
 
     def count(self, user_id: str | None = None) -> dict[str, int]:
         """Count tasks by status.
@@ -405,7 +414,7 @@ class TaskRepository(BaseRepository[TaskEntity]):
         if user_id is not None:
             statement = statement.where(TaskEntity.user_id == user_id)
         counts = {status.value: 0 for status in Status}
-        with translate_errors(self.table_name):
+        with self._unit(write=False):
             rows = self.session.execute(statement).all()
         for status, number in rows:
             counts[Status(status).value] = number
@@ -429,36 +438,20 @@ class TaskRepository(BaseRepository[TaskEntity]):
         key = self._parse_id(task_id)
         if key is None:
             raise NotFoundException(self.table_name, task_id)
-        self._begin(commit)
-        tasks = self._returning(update(TaskEntity).where(TaskEntity.id == key).values(values))
-        if commit:
-            self.session.commit()
+        with self._unit(write=True, commit=commit):
+            tasks = self._returning(update(TaskEntity).where(TaskEntity.id == key).values(values))
         if not tasks:
             raise NotFoundException(self.table_name, task_id)
         return tasks[0]
 
-    def _begin(self, commit: bool) -> None:
-        """Make sure a write can run: in the caller's transaction, or in a new one.
-
-        Args:
-            commit (bool): The write commits when done; it then gets a transaction of its own,
-                which on SQLite takes the write lock up front.
-        """
-        if self.session.in_transaction():
-            if not commit:
-                return
-            self.session.commit()
-        self.session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-
     def _returning(self, statement: Update) -> list[TaskEntity]:
         """Run an UPDATE on tasks and return the updated rows as fresh entities."""
-        with translate_errors(self.table_name):
-            return list(
-                self.session.scalars(
-                    statement.returning(TaskEntity),
-                    execution_options={"synchronize_session": False, "populate_existing": True},
-                )
+        return list(
+            self.session.scalars(
+                statement.returning(TaskEntity),
+                execution_options={"synchronize_session": False, **FRESH},
             )
+        )
 
 
 def _run_once(locking: Select[uuid.UUID]) -> Select[uuid.UUID]:
@@ -473,8 +466,32 @@ def _run_once(locking: Select[uuid.UUID]) -> Select[uuid.UUID]:
     return select(found.c.id)
 
 
+# The escapes in JSON text that PostgreSQL cannot turn into text: NUL, and a surrogate that is
+# not half of a pair. Any JSON operator on a row holding one fails, so a single such row, left
+# by a version that did not refuse them or by other code, would fail every claim.
+_UNREADABLE_JSON = (
+    r"\\u0000|\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}"
+)
+
+
+def _error_name(result: ColumnElement[Any], dialect_name: str) -> ColumnElement[str]:
+    """Return ``result["error"]`` when it is a string, else NULL, from any stored row.
+
+    The same on both backends: a non-string error (``True``, ``1``) matches no name, where
+    PostgreSQL would compare its JSON text (``"true"``) and SQLite its SQL value (``1``).
+    ``CASE`` tests its conditions in order, so the JSON is checked before it is read.
+    """
+    if dialect_name == "postgresql":
+        readable = ~cast(result, Text).regexp_match(_UNREADABLE_JSON, flags="i")
+        is_string = func.json_typeof(result["error"]) == "string"
+    else:
+        readable = func.json_valid(result) == 1
+        is_string = func.json_type(result, "$.error") == "text"
+    return case((~readable, null()), (is_string, result["error"].as_string()))
+
+
 @functools.cache
-def _claim_statement(limited: bool, retrying: bool) -> ExecutableReturnsRows:
+def _claim_statement(dialect_name: str, limited: bool, retrying: bool) -> ExecutableReturnsRows:
     """Return the claim of :meth:`TaskRepository.fetch_unprocessed_tasks`, built once.
 
     Building the statement anew, and its cache key with every value in it, cost more Python
@@ -487,6 +504,7 @@ def _claim_statement(limited: bool, retrying: bool) -> ExecutableReturnsRows:
     there).
 
     Args:
+        dialect_name (str): The backend the statement is for.
         limited (bool): Claim at most ``limit`` tasks.
         retrying (bool): Also claim failed tasks whose error is retryable.
 
@@ -507,7 +525,7 @@ def _claim_statement(limited: bool, retrying: bool) -> ExecutableReturnsRows:
             and_(
                 tasks.status == Status.FAILED,
                 tasks.num_retries < bindparam("max_retries", type_=Integer),
-                tasks.result["error"].as_string().in_(bindparam("retryable", expanding=True)),
+                _error_name(tasks.result, dialect_name).in_(bindparam("retryable", expanding=True)),
             ),
         )
     candidates = (
@@ -531,18 +549,6 @@ def _claim_statement(limited: bool, retrying: bool) -> ExecutableReturnsRows:
         .returning(*tasks)
     )
     return select(TaskEntity).from_statement(claim)
-
-
-_INT_MAX = 2**31 - 1
-
-
-def _clamp(value: int) -> int:
-    """Bring a count into the range of an SQL INTEGER; a query means the same either way.
-
-    No table holds more rows, nor a task more retries, than an INTEGER counts; beyond it
-    PostgreSQL fails with an error that aborts the transaction, and SQLite overflows at 2**63.
-    """
-    return max(-_INT_MAX - 1, min(value, _INT_MAX))
 
 
 def _exception_names(names: Iterable[str] | None) -> list[str]:
@@ -573,15 +579,13 @@ def _status(status: Any) -> Status:
         raise ValueError(f"unknown task status {status!r}; expected one of {valid}") from None
 
 
-def _to_json(value: Any, field: str) -> Any:
-    """Return ``value`` as JSON-ready data, or raise an error naming what cannot be stored."""
-    try:
-        jsonable = to_jsonable_python(value)
-        # NaN and infinity are not JSON: PostgreSQL refuses them and SQLite stores text
-        # that its JSON functions then reject.
-        json.dumps(jsonable, allow_nan=False)
-    except PydanticSerializationError as error:
-        raise TypeError(f"task {field} cannot be stored as JSON: {error}") from None
-    except ValueError as error:
-        raise ValueError(f"task {field} cannot be stored as JSON: {error}") from None
-    return jsonable
+def _seconds(value: Any, table_name: str, field: str) -> datetime.timedelta:
+    """Return a timeout as a timedelta, refusing what is not a finite number of seconds.
+
+    A timeout too large for a timedelta (about 2.7 million years) is as good as that.
+    """
+    seconds = finite(value, table_name, field)
+    return datetime.timedelta(seconds=max(-_LONGEST, min(seconds, _LONGEST)))
+
+
+_LONGEST = datetime.timedelta.max.total_seconds() // 2

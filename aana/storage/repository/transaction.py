@@ -1,0 +1,134 @@
+"""The transaction rule that every repository method follows.
+
+A repository method does its work in a *unit*, which :func:`unit` opens:
+
+- When the session has no transaction, or only one that SQLAlchemy began on its own
+  (autobegin, after the caller's plain ``session.execute`` or ``session.add``), the unit is a
+  transaction of its own. The autobegun transaction is committed first, with whatever the
+  caller left in it, as ``session.commit()`` would. The unit commits on success and rolls back
+  entirely on failure, so that afterwards the session holds no transaction, no SQLite lock and
+  no read snapshot. A writing unit on SQLite begins with ``BEGIN IMMEDIATE``: it takes the
+  write lock before its first read, so a read-then-write cannot fail at once with "database is
+  locked" because another connection committed in between.
+- When the caller began the transaction (``session.begin()``, ``session.begin_nested()``) or
+  asked the method not to commit (``commit=False``), the unit is a SAVEPOINT in it: an error
+  rolls back the unit's own work only, the caller's transaction goes on, and committing it is
+  the caller's business.
+
+A lost connection leaves nothing to go on with: the session is rolled back in either case, so
+that its next call starts afresh on a new connection.
+
+Committing a unit does not expire the session's objects, whatever ``expire_on_commit`` says:
+an expired object would reload on its next access, in a new transaction that no unit ends.
+Reads load with ``populate_existing`` instead (:data:`FRESH`), so they return the rows as the
+database has them, never a copy the session held.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, SessionTransactionOrigin
+
+from aana.exceptions.db import ConnectionLostException
+from aana.storage.engine import SQLITE_BEGIN_OPTION
+from aana.storage.errors import database_full, translate_errors
+
+FRESH: dict[str, Any] = {"populate_existing": True}
+"""Execution options of every read: rows replace what the session holds of them."""
+
+_WRITE_LOCK_UP_FRONT = {SQLITE_BEGIN_OPTION: "IMMEDIATE"}
+
+
+@contextmanager
+def unit(session: Session, table_name: str, *, write: bool, commit: bool = True) -> Iterator[None]:
+    """Run the block as one unit of a repository method, translating driver errors.
+
+    Args:
+        session (Session): The repository's session.
+        table_name (str): The table to name in errors.
+        write (bool): The block writes; on SQLite a transaction of its own then takes the
+            write lock up front.
+        commit (bool): End the unit with a COMMIT when it is a transaction of its own; with
+            False the unit is a SAVEPOINT, in the caller's transaction (begun if need be).
+
+    Yields:
+        None
+    """
+    transaction = session.get_transaction()
+    owned = commit and (
+        transaction is None
+        or (
+            transaction.origin is SessionTransactionOrigin.AUTOBEGIN
+            and session.get_nested_transaction() is None
+        )
+    )
+    if owned and transaction is not None:
+        _commit(session, table_name)
+        transaction = None
+    if write and transaction is None:
+        session.connection(execution_options=_WRITE_LOCK_UP_FRONT)
+    if owned:
+        with _rolled_back_on_error(session):
+            with translate_errors(table_name):
+                yield
+            _commit(session, table_name)
+        return
+    with _rolled_back_if_lost(session), _savepoint(session, table_name):
+        yield
+
+
+def _commit(session: Session, table_name: str) -> None:
+    """Commit without expiring the session's objects (see the module's docstring)."""
+    expire_on_commit = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        with _rolled_back_on_error(session), translate_errors(table_name):
+            session.commit()
+    except ConnectionLostException as lost:
+        raise ConnectionLostException(lost.table_name, lost.detail, in_doubt=True) from lost
+    finally:
+        session.expire_on_commit = expire_on_commit
+
+
+@contextmanager
+def _rolled_back_on_error(session: Session) -> Iterator[None]:
+    """Roll the whole session back when the block fails.
+
+    A failed COMMIT, too, must be rolled back: it leaves the session in its "prepared" state,
+    refusing all SQL until then.
+    """
+    try:
+        yield
+    except BaseException:
+        session.rollback()
+        raise
+
+
+@contextmanager
+def _rolled_back_if_lost(session: Session) -> Iterator[None]:
+    """Roll the whole session back when the connection broke: the transaction is gone."""
+    try:
+        yield
+    except ConnectionLostException:
+        session.rollback()
+        raise
+
+
+@contextmanager
+def _savepoint(session: Session, table_name: str) -> Iterator[None]:
+    """Run the block in a SAVEPOINT of the caller's transaction, translating driver errors."""
+    try:
+        with translate_errors(table_name), session.begin_nested():
+            yield
+    except OperationalError as error:
+        # SQLite may meet a full disk mid-statement by rolling back the whole transaction,
+        # SAVEPOINT and all, so that rolling back to the SAVEPOINT fails in turn. The
+        # transaction is lost, as at a failed COMMIT: the session goes on without it.
+        context = error.__context__
+        full = database_full(context) if isinstance(context, OperationalError) else None
+        if full is None:
+            raise
+        session.rollback()
+        raise full from context
