@@ -13,7 +13,8 @@ A repository method does its work in a *unit*, which :func:`unit` opens:
 - When the caller began the transaction (``session.begin()``, ``session.begin_nested()``) or
   asked the method not to commit (``commit=False``), the unit is a SAVEPOINT in it: an error
   rolls back the unit's own work only, the caller's transaction goes on, and committing it is
-  the caller's business.
+  the caller's business. A transaction that a ``commit=False`` call joined or began is the
+  caller's from then on: later methods do not commit it either.
 
 A lost connection leaves nothing to go on with: the session is rolled back in either case, so
 that its next call starts afresh on a new connection.
@@ -40,6 +41,9 @@ FRESH: dict[str, Any] = {"populate_existing": True}
 
 _WRITE_LOCK_UP_FRONT = {SQLITE_BEGIN_OPTION: "IMMEDIATE"}
 
+# Key in ``Session.info`` of the transaction that a ``commit=False`` call made the caller's.
+_CALLERS = "aana_callers_transaction"
+
 
 @contextmanager
 def unit(session: Session, table_name: str, *, write: bool, commit: bool = True) -> Iterator[None]:
@@ -62,6 +66,7 @@ def unit(session: Session, table_name: str, *, write: bool, commit: bool = True)
         or (
             transaction.origin is SessionTransactionOrigin.AUTOBEGIN
             and session.get_nested_transaction() is None
+            and session.info.get(_CALLERS) is not transaction
         )
     )
     if owned and transaction is not None:
@@ -69,6 +74,8 @@ def unit(session: Session, table_name: str, *, write: bool, commit: bool = True)
         transaction = None
     if write and transaction is None:
         session.connection(execution_options=_WRITE_LOCK_UP_FRONT)
+    if not commit:
+        session.info[_CALLERS] = session.get_transaction()
     if owned:
         with _rolled_back_on_error(session):
             with translate_errors(table_name):
