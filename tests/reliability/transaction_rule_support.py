@@ -40,13 +40,14 @@ def rule_engine(transactional_db_engine: Engine) -> Iterator[Engine]:
         engine.dispose()
 
 
-def connection_lost_exception() -> type[Exception]:
+def connection_lost_exception(raised: BaseException | None = None) -> type[Exception]:
     """Return ``aana.exceptions.db.ConnectionLostException``; fail the test if it is missing."""
     from aana.exceptions import db
 
     lost = getattr(db, "ConnectionLostException", None)
     if lost is None:
-        pytest.fail("aana.exceptions.db.ConnectionLostException does not exist")
+        said = f" (the call raised {type(raised).__name__}: {raised})" if raised else ""
+        pytest.fail(f"aana.exceptions.db.ConnectionLostException does not exist{said}")
     assert issubclass(lost, db.DatabaseException)
     return lost
 
