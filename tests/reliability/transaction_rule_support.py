@@ -61,7 +61,7 @@ def raw_insert_video(engine: Engine, media_id: str, title: str | None = None) ->
         connection.execute(insert(VIDEOS).values(id=media_id, title=title))
 
 
-def raw_set_title(engine: Engine, media_id: str, title: str) -> int:
+def raw_set_title(engine: Engine, media_id: str, title: str | None) -> int:
     with engine.begin() as connection:
         return connection.execute(
             update(VIDEOS).where(VIDEOS.c.id == media_id).values(title=title)
