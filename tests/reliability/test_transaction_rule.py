@@ -259,6 +259,26 @@ def test_after_update_status_without_commit_nothing_is_committed(
     assert raw_task_count(engine) == 1
 
 
+@pytest.mark.parametrize(
+    "name",
+    ["task read", "get_tasks", "count", "check_media_exists", "video save", "update_status"],
+)
+def test_a_call_after_update_status_without_commit_commits_nothing(
+    name: str, engine: Engine, session: Session, seed: Seed
+) -> None:
+    """``commit=False`` leaves the transaction to the caller: later calls work inside it."""
+    TaskRepository(session).update_status(seed.task, Status.FAILED, commit=False)
+    if name == "update_status":
+        TaskRepository(session).update_status(seed.task, Status.COMPLETED, commit=False)
+    else:
+        CALLS[name](session, seed)
+    assert session.in_transaction()
+    assert raw_task(engine, seed.task).status == Status.RUNNING, "the caller's work was committed"
+    session.rollback()
+    assert raw_task(engine, seed.task).status == Status.RUNNING
+    assert raw_media_ids(engine) == {seed.video}
+
+
 # --- fault 2: stale reads ---------------------------------------------------------------------
 
 
