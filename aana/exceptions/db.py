@@ -161,12 +161,12 @@ class DatabaseFullException(DatabaseException):
 
 
 class ConnectionLostException(DatabaseException):
-    """The connection to the database was lost during a call.
+    """The connection to the database was lost during a call, or could not be made.
 
     The call's own transaction is gone: rolled back by the server or, when the connection
     broke during ``COMMIT``, in doubt (committed or not, the client cannot know, as with any
     lost connection). What was committed before is intact, and the session that made the call
-    goes on: its next call gets a new connection.
+    goes on: its next call gets a new connection, once the server answers again.
 
     Attributes:
         table_name (str | None): The table the call worked on.

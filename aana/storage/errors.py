@@ -146,8 +146,8 @@ def translate_errors(table_name: str | None = None) -> Iterator[None]:
     ``OverflowError`` or ``UnicodeEncodeError`` that sqlite3 and psycopg raise while binding a
     parameter (an integer beyond 64 bits, a lone surrogate), become an
     :class:`InvalidValueException`; a full disk becomes a :class:`DatabaseFullException`; a
-    connection that SQLAlchemy found broken (and invalidated) becomes a
-    :class:`ConnectionLostException`. Other errors pass through untouched.
+    connection that broke, or could not be made, becomes a :class:`ConnectionLostException`.
+    Other errors pass through untouched.
 
     Args:
         table_name (str | None): The table to name when the driver's error does not tell.
@@ -167,7 +167,7 @@ def translate_errors(table_name: str | None = None) -> Iterator[None]:
         full = database_full(error)
         if full is not None:
             raise full from error
-        if error.connection_invalidated:
+        if _no_connection(error):
             raise connection_lost(error, table_name) from error
         raise
     except DBAPIError as error:
@@ -176,11 +176,29 @@ def translate_errors(table_name: str | None = None) -> Iterator[None]:
         raise
 
 
+# PostgreSQL's SQLSTATEs of a server that is shutting down, restarting or starting up.
+_SERVER_GOING = {"57P01", "57P02", "57P03"}
+_NOT_PSYCOPG = object()
+
+
+def _no_connection(error: OperationalError) -> bool:
+    """Tell whether the connection broke, or none could be made (the server is down).
+
+    psycopg's errors carry an SQLSTATE, None when no server answered; sqlite3's carry none.
+    """
+    if error.connection_invalidated:
+        return True
+    sqlstate = getattr(error.orig, "sqlstate", _NOT_PSYCOPG)
+    if sqlstate is _NOT_PSYCOPG:
+        return False
+    return sqlstate is None or str(sqlstate).startswith("08") or sqlstate in _SERVER_GOING
+
+
 def connection_lost(error: DBAPIError, table_name: str | None = None) -> ConnectionLostException:
-    """Describe a driver error raised because the connection broke.
+    """Describe a driver error raised because the connection broke or could not be made.
 
     Args:
-        error (DBAPIError): The error SQLAlchemy raised, with ``connection_invalidated`` set.
+        error (DBAPIError): The error SQLAlchemy raised.
         table_name (str | None): The table the call worked on.
 
     Returns:

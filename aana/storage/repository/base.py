@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Column,
     Connection,
@@ -27,6 +28,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from aana.exceptions.db import NotFoundException, UniqueViolation
 from aana.storage.models.base import BaseEntity
 from aana.storage.repository.transaction import unit
+from aana.storage.repository.values import json_value
 
 T = TypeVar("T", bound=BaseEntity)
 
@@ -85,10 +87,12 @@ class BaseRepository(Generic[T]):
         Raises:
             IntegrityViolation: If the row breaks a constraint, or the session holds another
                 entity whose row has this key; nothing is written.
-            InvalidValueException: If a value does not fit its column; nothing is written.
+            InvalidValueException: If a value does not fit its column, or JSON holds NaN,
+                NUL or an unpaired surrogate; nothing is written.
             DatabaseFullException: If the disk is full; nothing is written.
             ConnectionLostException: If the connection broke; nothing is written.
         """
+        _check_json(inspect(self.model_class), _column_values(entity), self.table_name)
         with self._unit(write=True):
             self._displace_held(entity)
             self.session.add(entity)
@@ -227,8 +231,10 @@ class BaseRepository(Generic[T]):
         """
         if not rows:
             return []
-        bulk = _bulk_insert(inspect(self.model_class))
+        mapper = inspect(self.model_class)
+        bulk = _bulk_insert(mapper)
         for row in rows:
+            _check_json(mapper, row, self.table_name)
             bulk.complete(row)
         with self._unit(write=True):
             bulk.execute(self.session.connection(), rows)
@@ -242,6 +248,24 @@ class BaseRepository(Generic[T]):
                         self.session.expunge(held)
             self.session.add_all(entities)
         return entities
+
+
+def _check_json(mapper: Mapper[Any], values: dict[str, Any], table_name: str) -> None:
+    """Refuse JSON column values that a backend would refuse or could not read back."""
+    for key in _json_attributes(mapper):
+        value = values.get(key)
+        if value is not None:
+            json_value(value, table_name, key)
+
+
+@functools.cache
+def _json_attributes(mapper: Mapper[Any]) -> tuple[str, ...]:
+    """Return the attributes of a mapped class stored in JSON columns."""
+    return tuple(
+        prop.key
+        for prop in mapper.column_attrs
+        if any(isinstance(column.type, JSON) for column in prop.columns)
+    )
 
 
 def _column_values(entity: BaseEntity) -> dict[str, Any]:

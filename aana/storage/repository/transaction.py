@@ -72,18 +72,26 @@ def unit(session: Session, table_name: str, *, write: bool, commit: bool = True)
     if owned and transaction is not None:
         _commit(session, table_name)
         transaction = None
-    if write and transaction is None:
-        session.connection(execution_options=_WRITE_LOCK_UP_FRONT)
+    lock_first = write and transaction is None
     if not commit:
+        # Begun now if need be, so that the caller's transaction is the one recorded.
+        with _rolled_back_if_lost(session), translate_errors(table_name):
+            _begin(session, lock_first)
         session.info[_CALLERS] = session.get_transaction()
     if owned:
         with _rolled_back_on_error(session):
             with translate_errors(table_name):
+                _begin(session, lock_first)
                 yield
             _commit(session, table_name)
         return
     with _rolled_back_if_lost(session), _savepoint(session, table_name):
         yield
+
+
+def _begin(session: Session, lock_first: bool) -> None:
+    """Begin the session's transaction now, if it has none; with SQLite's write lock if asked."""
+    session.connection(execution_options=_WRITE_LOCK_UP_FRONT if lock_first else None)
 
 
 def _commit(session: Session, table_name: str) -> None:
