@@ -5,9 +5,11 @@ threads), so whatever they run must live in an importable module, not in a test 
 """
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
@@ -65,3 +67,40 @@ def insert_captions(url: str, worker: int, count: int) -> dict[str, Any]:
 def start_together(parties: int) -> threading.Barrier:
     """A barrier for threads, with a timeout so that a broken test cannot hang the suite."""
     return threading.Barrier(parties, timeout=60)
+
+
+@contextmanager
+def recorded_sql(engine: Engine) -> Iterator[list[str]]:
+    """Record every statement sent to the database on ``engine`` while the block runs.
+
+    ``BEGIN`` statements that aana's SQLite engine emits itself are recorded too, since they
+    go through the cursor as well.
+    """
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def terminate_backends(engine: Engine) -> int:
+    """Terminate every other connection to the engine's database; return how many there were."""
+    killer = engine_like(engine, pool_size=1)
+    try:
+        with killer.connect() as connection:
+            # The timeout makes pg_terminate_backend wait until each backend has exited.
+            killed = connection.scalar(
+                text(
+                    "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) "
+                    "FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+    finally:
+        killer.dispose()
+    return int(killed or 0)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from own_postgres import OwnPostgres, Unavailable, own_postgres
-from reliability_workers import engine_like, settings_for
+from reliability_workers import settings_for, terminate_backends
 from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.orm import Session
 from transaction_rule_support import MEDIA, connection_lost_exception, raw_media_ids
@@ -144,23 +144,6 @@ def test_server_restarted_inside_the_callers_transaction(
 
 
 # --- backends terminated mid-transaction, on the shared server ---------------------------------
-
-
-def terminate_backends(engine: Engine) -> int:
-    """Terminate every other connection to the engine's database; return how many there were."""
-    killer = engine_like(engine, pool_size=1)
-    try:
-        with killer.connect() as connection:
-            killed = connection.scalar(
-                text(
-                    "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) "
-                    "FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            )
-    finally:
-        killer.dispose()
-    return int(killed or 0)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from alembic.config import Config
-from reliability_workers import engine_like, settings_for, start_together
+from reliability_workers import settings_for, start_together, terminate_backends
 from sqlalchemy import Engine, event, func, inspect, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
@@ -42,24 +42,6 @@ def media_ids(engine: Engine) -> set[str]:
 
 
 # --- PostgreSQL: every backend connection terminated ---------------------------------------
-
-
-def terminate_backends(engine: Engine) -> int:
-    """Terminate every other connection to the engine's database; return how many there were."""
-    killer = engine_like(engine, pool_size=1)
-    try:
-        with killer.connect() as connection:
-            # The timeout makes pg_terminate_backend wait until each backend has exited.
-            killed = connection.scalar(
-                text(
-                    "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) "
-                    "FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            )
-    finally:
-        killer.dispose()
-    return int(killed or 0)
 
 
 def test_terminated_connections_lose_no_committed_row(transactional_db_engine: Engine) -> None:

@@ -26,7 +26,8 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
-from sqlalchemy import Engine, event, func, select
+from reliability_workers import recorded_sql
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from aana.cli import cli
@@ -77,16 +78,8 @@ BAD_MEDIA_IDS = [
 @pytest.fixture
 def sql_log(db_engine: Engine) -> Iterator[list[str]]:
     """Every statement the engine sends to the database while the test runs."""
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(db_engine, "before_cursor_execute", record)
-    try:
+    with recorded_sql(db_engine) as statements:
         yield statements
-    finally:
-        event.remove(db_engine, "before_cursor_execute", record)
 
 
 def table_counts(session: Session) -> tuple[int, ...]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from reliability_workers import recorded_sql
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 from transaction_rule_support import (
@@ -36,7 +37,7 @@ from transaction_rule_support import (
     raw_task_count,
     rule_engine,
 )
-from transaction_workers import recorded_sql, sessions
+from transaction_workers import sessions
 
 from aana.core.models import Video
 from aana.exceptions.db import (

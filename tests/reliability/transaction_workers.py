@@ -5,12 +5,11 @@ Processes are started with ``spawn``, so what they run must live in an importabl
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from aana.configs import DbSettings
@@ -60,25 +59,6 @@ def sqlite_write_lock_is_free(path: str | Path, wait: float = 0.2) -> tuple[bool
 
 
 # --- recording the SQL a call sends ------------------------------------------------------------
-
-
-@contextmanager
-def recorded_sql(engine: Engine) -> Iterator[list[str]]:
-    """Record every statement sent to the database on ``engine`` while the block runs.
-
-    ``BEGIN`` statements that aana's SQLite engine emits itself are recorded too, since they
-    go through the cursor as well.
-    """
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 # --- worker process: one write, timed -------------------------------------------------------
