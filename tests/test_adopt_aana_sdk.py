@@ -145,10 +145,15 @@ def test_rows_aanas_schema_refuses_are_named_and_nothing_changes(alembic_engine:
     with alembic_engine.connect() as connection, connection.begin():
         connection.execute(text("UPDATE caption SET frame_id = -1 WHERE id = 2"))
         connection.execute(text("UPDATE media SET media_type = :long"), {"long": "v" * 51})
+        connection.execute(
+            text("INSERT INTO media (id, media_type) VALUES ('clip 1.mp4', 'media')")
+        )
     before = schema_and_rows(alembic_engine)
     with pytest.raises(AdoptionError) as refused:
         upgrade(alembic_engine)
     assert "media.media_type: 3 row(s) longer than 50 characters" in str(refused.value)
+    assert "media.id: 1 id(s) with characters other than" in str(refused.value)
+    assert "'clip 1.mp4'" in str(refused.value)
     assert "caption: 1 row(s) break ck_caption_frame_id_non_negative" in str(refused.value)
     assert schema_and_rows(alembic_engine) == before
 

@@ -17,6 +17,7 @@ import io
 import json
 import math
 import pickle
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,6 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 from alembic.util import CommandError
 
+from aana.core.models.media import MEDIA_ID_PATTERN
 from aana.storage.migrations.adoption import AdoptionError
 
 revision: str = "adopt_aana_sdk_0_2_4"
@@ -36,6 +38,8 @@ lands_on = "0001_initial"
 
 PICKLE_KEY = "aana_sdk_pickle"
 """Task data that is not plain JSON data is kept as ``{PICKLE_KEY: base64 of the pickle}``."""
+
+_MEDIA_ID = re.compile(MEDIA_ID_PATTERN)
 
 _SHORTER_COLUMNS = {
     ("media", "media_type"): 50,
@@ -221,6 +225,17 @@ def _refuse_rows_that_would_not_fit(bind: sa.Connection) -> None:
             )
             if count:
                 problems.append(f"{table}: {count} row(s) break {name} ({condition})")
+    refused_ids = [
+        media_id
+        for media_id in bind.scalars(sa.text("SELECT id FROM media ORDER BY id"))
+        if not _MEDIA_ID.fullmatch(media_id)
+    ]
+    if refused_ids:
+        examples = ", ".join(repr(media_id) for media_id in refused_ids[:3])
+        problems.append(
+            f"media.id: {len(refused_ids)} id(s) with characters other than letters, digits, "
+            f"_ and - (aana's MediaId), such as {examples}"
+        )
     if problems:
         raise AdoptionError(
             "The Aana SDK database has rows that aana's schema refuses; fix them with Aana "
