@@ -53,6 +53,7 @@ def test_aana_migrate_adopts_an_aana_sdk_database_keeping_every_row(
 ) -> None:
     rows = create_aana_sdk_database(alembic_engine)
 
+    assert "Aana SDK database (revision acb40dabc2c0); adopt it" in check(alembic_engine).describe()
     result = run_aana(alembic_engine, "migrate")
 
     assert result.returncode == 0, result.stderr

@@ -48,15 +48,17 @@ _SHORTER_COLUMNS = {
     ("transcript", "transcript_type"): 50,
     ("tasks", "user_id"): 255,
 }
-_NEW_CHECKS = {
+_caption = sa.table("caption", sa.column("frame_id"), sa.column("timestamp"))
+_transcript = sa.table("transcript", sa.column("language_confidence"))
+_NEW_CHECKS: dict[str, dict[str, tuple[str, sa.ColumnElement[bool]]]] = {
     "caption": {
-        "ck_caption_frame_id_non_negative": ("frame_id >= 0", "frame_id < 0"),
-        "ck_caption_timestamp_non_negative": ("timestamp >= 0", "timestamp < 0"),
+        "ck_caption_frame_id_non_negative": ("frame_id >= 0", _caption.c.frame_id < 0),
+        "ck_caption_timestamp_non_negative": ("timestamp >= 0", _caption.c.timestamp < 0),
     },
     "transcript": {
         "ck_transcript_language_confidence_range": (
             "language_confidence >= 0 AND language_confidence <= 1",
-            "language_confidence < 0 OR language_confidence > 1",
+            sa.or_(_transcript.c.language_confidence < 0, _transcript.c.language_confidence > 1),
         ),
     },
 }
@@ -220,9 +222,7 @@ def _refuse_rows_that_would_not_fit(bind: sa.Connection) -> None:
             problems.append(f"{table}.{column}: {count} row(s) longer than {length} characters")
     for table, checks in _NEW_CHECKS.items():
         for name, (condition, refused) in checks.items():
-            count = bind.scalar(
-                sa.select(sa.func.count()).select_from(sa.table(table)).where(sa.text(refused))
-            )
+            count = bind.scalar(sa.select(sa.func.count()).where(refused))
             if count:
                 problems.append(f"{table}: {count} row(s) break {name} ({condition})")
     refused_ids = [

@@ -174,6 +174,11 @@ class MigrationCheck:
 
     def describe(self) -> str:
         """Say what is wrong, or that nothing is."""
+        if adoption.is_aana_sdk_database(self.unknown):
+            return (
+                f"The database is an Aana SDK database (revision {', '.join(self.unknown)}); "
+                "adopt it with aana migrate."
+            )
         if self.unknown:
             return (
                 f"The database is at revisions these migrations do not have: "
