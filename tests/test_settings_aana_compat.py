@@ -1,13 +1,14 @@
 """DbSettings as Aana SDK 0.2.4 code uses it; the URLs and paths it takes (issue 10: 7, 9)."""
 
 import gc
+import pickle
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -48,6 +49,9 @@ def test_get_engine_builds_one_engine_per_settings_object_across_threads(
     other = db_settings_for(db_engine.url)
     assert other.get_engine() is not engine
     assert settings.model_copy().get_engine() is not engine
+    unpickled = pickle.loads(pickle.dumps(settings))
+    assert unpickled == settings
+    assert unpickled.get_engine() is not engine
     assert str(engine.url) == str(create_database_engine(settings).url)
 
 
@@ -134,6 +138,15 @@ def test_from_url_reads_host_and_port_from_the_query() -> None:
         "host": "/var/run/postgresql",
         "port": "55432",
     }
+
+
+def test_the_test_plugin_keeps_the_query_of_its_server_url() -> None:
+    settings = db_settings_for(
+        make_url("postgresql://postgres@/aana_test?host=/tmp/pg&port=5433&sslmode=require")
+    )
+    assert settings.datastore_config == PostgreSQLConfig(
+        host="/tmp/pg", port=5433, database="aana_test", parameters={"sslmode": "require"}
+    )
 
 
 @pytest.mark.parametrize(
