@@ -124,6 +124,15 @@ class SQLiteConfig(_ReadByKey):
             )
 
 
+_QUERY_FIELDS = {
+    "host": "host",
+    "port": "port",
+    "user": "user",
+    "password": "password",
+    "dbname": "database",
+}
+"""libpq parameters of a URL's query that fill a field of PostgreSQLConfig, and which."""
+
 _OWN_FIELDS = {
     "host": "datastore_config.host",
     "port": "datastore_config.port",
@@ -349,10 +358,8 @@ class DbSettings(BaseModel):
             "password": parsed.password,
             "database": parsed.database,
         }
-        from_query = {"host": "host", "port": "port", "user": "user", "password": "password"}
-        from_query["dbname"] = "database"
         parameters = dict(query)
-        for name, field in from_query.items():
+        for name, field in _QUERY_FIELDS.items():
             if name not in parameters:
                 continue
             value = parameters.pop(name)
