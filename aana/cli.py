@@ -56,7 +56,13 @@ def cli() -> None:
     help="Migrate nothing; exit 1 if revisions are pending or the models and the migrations "
     "disagree.",
 )
-def migrate(app: str | None, check: bool) -> None:
+@click.option(
+    "--adopt-unversioned",
+    is_flag=True,
+    help="Record a database created with create_all (tables, no migration history) at head, "
+    "once it is checked to match the models.",
+)
+def migrate(app: str | None, check: bool, adopt_unversioned: bool) -> None:
     """Migrate the database named by DB_CONFIG to head.
 
     APP (module:attribute naming an AanaSDK) adds the app's own migrations after aana's.
@@ -64,7 +70,7 @@ def migrate(app: str | None, check: bool) -> None:
     sdk = load_app(app) if app else AanaSDK()
     with _database_errors():
         if not check:
-            click.echo(sdk.migrate().describe())
+            click.echo(sdk.migrate(adopt_unversioned=adopt_unversioned).describe())
             return
         result = sdk.check_migrations()
     click.echo(result.describe(), err=not result.ok)

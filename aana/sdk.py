@@ -39,19 +39,26 @@ class AanaSDK:
         self.name = name
         self.alembic_config = Path(alembic_config) if alembic_config is not None else None
 
-    def migrate(self, settings: Settings | None = None) -> MigrationResult:
+    def migrate(
+        self, settings: Settings | None = None, adopt_unversioned: bool = False
+    ) -> MigrationResult:
         """Migrate the database named by ``DB_CONFIG`` to head: aana's revisions, then the app's.
 
-        Running it again is a no-op; concurrent runs apply each revision once.
+        Running it again is a no-op; concurrent runs apply each revision once. A database of
+        Aana SDK 0.2.4 is adopted on the way (see ``docs/aana-compat.md``).
 
         Args:
             settings (Settings | None): The settings to use; read from the environment if None.
+            adopt_unversioned (bool): Record a database made by ``create_all`` at head once
+                it is checked to match the models, instead of refusing it.
 
         Returns:
             MigrationResult: The revisions before and after.
         """
         with _engine(settings) as engine:
-            return upgrade(engine, alembic_config(self.alembic_config))
+            return upgrade(
+                engine, alembic_config(self.alembic_config), adopt_unversioned=adopt_unversioned
+            )
 
     def check_migrations(self, settings: Settings | None = None) -> MigrationCheck:
         """Check that the database named by ``DB_CONFIG`` is at head and matches the models.

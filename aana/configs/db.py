@@ -1,22 +1,52 @@
 """Database settings: which datastore to use and how to connect to it."""
 
 import os
+import threading
+import weakref
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     SecretStr,
+    ValidationError,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
 from sqlalchemy.engine import URL, make_url
 
 from aana.exceptions.db import DatabaseConfigError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+SQLITE_MEMORY = ":memory:"
+"""The path of an in-memory SQLite database: one connection, shared by every session."""
+
+
+class _ReadByKey(BaseModel):
+    """Lets a config be read by key, as the typed dicts of Aana SDK 0.2.4 were.
+
+    ``config["path"]`` is ``config.path``; an unknown key raises ``KeyError`` naming it.
+    """
+
+    def __getitem__(self, key: str) -> Any:
+        """Return the field named ``key``."""
+        if key not in type(self).model_fields:
+            raise KeyError(f"{type(self).__name__} has no field {key!r}")
+        return getattr(self, key)
+
+    def __contains__(self, key: object) -> bool:
+        """Whether ``key`` names a field."""
+        return key in type(self).model_fields
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Return the field named ``key``, or ``default`` if there is none."""
+        return getattr(self, key) if key in self else default
 
 
 class DbType(StrEnum):
@@ -26,11 +56,13 @@ class DbType(StrEnum):
     POSTGRESQL = "postgresql"
 
 
-class SQLiteConfig(BaseModel):
+class SQLiteConfig(_ReadByKey):
     """Configuration of an SQLite datastore.
 
     Attributes:
-        path (Path): Path of the database file. Its directory must exist and be writable.
+        path (Path): Path of the database file, with ``~`` expanded. Its directory must exist
+            and be writable. ``:memory:`` is an in-memory database held by one connection
+            that every session shares, gone when the engine is disposed of.
         busy_timeout (float): Seconds a connection waits for another one's write lock before
             failing with "database is locked". SQLite does not queue waiters fairly: under
             steady write load one connection can wait several seconds, hence the generous
@@ -42,6 +74,24 @@ class SQLiteConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
+    @field_validator("path", mode="before")
+    @classmethod
+    def _path_not_empty(cls, path: Any) -> Any:
+        # Path("") is Path("."), the current directory: refuse it before it becomes one.
+        if isinstance(path, str) and not path.strip():
+            raise ValueError("the SQLite database path is empty")
+        return path
+
+    @field_validator("path")
+    @classmethod
+    def _expand_home(cls, path: Path) -> Path:
+        return path.expanduser()
+
+    @property
+    def in_memory(self) -> bool:
+        """Whether this is the in-memory database ``:memory:``."""
+        return str(self.path) == SQLITE_MEMORY
+
     def url(self) -> URL:
         """Return the SQLAlchemy URL of the database file."""
         return URL.create("sqlite+pysqlite", database=str(self.path))
@@ -50,10 +100,17 @@ class SQLiteConfig(BaseModel):
         """Check that the database file can be created or opened for writing.
 
         Raises:
-            DatabaseConfigError: If the directory of ``path`` does not exist or is not
-                writable, naming the path.
+            DatabaseConfigError: If ``path`` is a directory, or its directory does not exist
+                or is not writable, naming the path.
         """
-        directory = self.path.expanduser().resolve().parent
+        if self.in_memory:
+            return
+        if self.path.is_dir():
+            raise DatabaseConfigError(
+                f"datastore_config.path: {str(self.path)!r} is a directory, not an SQLite "
+                "database file"
+            )
+        directory = self.path.resolve().parent
         if not directory.is_dir():
             raise DatabaseConfigError(
                 f"datastore_config.path: directory {str(directory)!r} of the SQLite database "
@@ -67,15 +124,37 @@ class SQLiteConfig(BaseModel):
             )
 
 
-class PostgreSQLConfig(BaseModel):
+_QUERY_FIELDS = {
+    "host": "host",
+    "port": "port",
+    "user": "user",
+    "password": "password",
+    "dbname": "database",
+}
+"""libpq parameters of a URL's query that fill a field of PostgreSQLConfig, and which."""
+
+_OWN_FIELDS = {
+    "host": "datastore_config.host",
+    "port": "datastore_config.port",
+    "user": "datastore_config.user",
+    "password": "datastore_config.password",
+    "dbname": "datastore_config.database",
+    "connect_timeout": "connect_timeout",
+}
+"""libpq parameters that settings of their own hold, and the setting that does."""
+
+
+class PostgreSQLConfig(_ReadByKey):
     """Configuration of a PostgreSQL datastore.
 
     Attributes:
-        host (str): Host name or address of the server.
+        host (str): Host name or address of the server, or the directory of its Unix socket.
         port (int): TCP port of the server.
         user (str): User to connect as.
         password (SecretStr): Password of the user; never shown in reprs, logs or errors.
         database (str): Name of the database.
+        parameters (dict[str, str]): Other libpq connection parameters, passed to the
+            driver as given: ``{"sslmode": "verify-full", "sslrootcert": "/etc/ca.pem"}``.
     """
 
     host: str
@@ -83,18 +162,41 @@ class PostgreSQLConfig(BaseModel):
     user: str = "postgres"
     password: SecretStr = SecretStr("")
     database: str = "aana"
+    parameters: dict[str, str] = Field(default_factory=dict)
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
+    @field_validator("parameters")
+    @classmethod
+    def _known_parameters(cls, parameters: dict[str, str]) -> dict[str, str]:
+        """Refuse a parameter libpq does not know, or one that a setting of its own holds."""
+        from psycopg.pq import Conninfo
+
+        known = {option.keyword.decode() for option in Conninfo.get_defaults()}
+        for name in parameters:
+            if name in _OWN_FIELDS:
+                raise ValueError(f"{name!r} is set by {_OWN_FIELDS[name]}, not in parameters")
+            if name not in known:
+                raise ValueError(f"{name!r} is not a PostgreSQL (libpq) connection parameter")
+        return parameters
+
     def url(self) -> URL:
         """Return the SQLAlchemy URL; its string form hides the password."""
+        host: str | None = self.host
+        port: int | None = self.port
+        query = dict(self.parameters)
+        if self.host.startswith("/"):
+            # A socket directory cannot be the URL's host: it goes where libpq reads it too.
+            query.update(host=self.host, port=str(self.port))
+            host = port = None
         return URL.create(
             "postgresql+psycopg",
             username=self.user,
             password=self.password.get_secret_value() or None,
-            host=self.host,
-            port=self.port,
+            host=host,
+            port=port,
             database=self.database,
+            query=query,
         )
 
 
@@ -104,12 +206,17 @@ _CONFIG_TYPES: dict[DbType, type[BaseModel]] = {
 }
 
 
+_engines: dict[int, "Engine"] = {}
+_engines_lock = threading.Lock()
+
+
 class DbSettings(BaseModel):
     """Database settings.
 
     ``DbSettings`` is a plain model, not a settings source of its own: it is filled only from
     the ``DB_CONFIG`` JSON read by :class:`aana.configs.Settings`, so bare environment variables
-    such as ``POOL_SIZE`` never leak into it.
+    such as ``POOL_SIZE`` never leak into it. Assignments are validated as construction is:
+    a ``datastore_config`` that does not fit ``datastore_type`` is refused, naming the field.
 
     Attributes:
         datastore_type (DbType): ``sqlite`` or ``postgresql``.
@@ -127,7 +234,7 @@ class DbSettings(BaseModel):
     pool_recycle: int = Field(default=3600, ge=-1)
     connect_timeout: int = Field(default=10, ge=1)
 
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, validate_assignment=True)
 
     @field_validator("datastore_config", mode="before")
     @classmethod
@@ -138,27 +245,73 @@ class DbSettings(BaseModel):
         missing ``host`` read as ``datastore_config.host: Field required``.
         """
         db_type = info.data.get("datastore_type")
-        if isinstance(config, dict) and db_type is not None:
+        if isinstance(config, Mapping) and db_type is not None:
             return _CONFIG_TYPES[db_type].model_validate(config)
         return config
 
-    @model_validator(mode="after")
-    def _type_and_config_agree(self) -> "DbSettings":
-        expected = _CONFIG_TYPES[self.datastore_type]
-        if not isinstance(self.datastore_config, expected):
-            raise ValueError(
-                f"datastore_config is a {type(self.datastore_config).__name__} but "
-                f"datastore_type {self.datastore_type.value!r} needs a {expected.__name__}"
-            )
-        return self
+    @field_validator("datastore_config")
+    @classmethod
+    def _config_fits_type(
+        cls, config: SQLiteConfig | PostgreSQLConfig, info: ValidationInfo
+    ) -> SQLiteConfig | PostgreSQLConfig:
+        # A field validator, not a model one: a refused assignment leaves the object as it was.
+        db_type = info.data.get("datastore_type")
+        if db_type is not None:
+            _check_agreement(db_type, config)
+        return config
+
+    @field_validator("datastore_type")
+    @classmethod
+    def _type_fits_config(cls, db_type: DbType, info: ValidationInfo) -> DbType:
+        config = info.data.get("datastore_config")  # only there on assignment
+        if config is not None:
+            _check_agreement(db_type, config)
+        return db_type
 
     def url(self) -> URL:
         """Return the SQLAlchemy URL of the configured database."""
         return self.datastore_config.url()
 
+    def get_engine(self) -> "Engine":
+        """Return the engine of these settings, built on first call and kept.
+
+        Each settings object builds at most one engine, with
+        :func:`aana.storage.engine.create_database_engine`, however many threads ask at once;
+        a copy of the settings builds its own. The engine is disposed of with the object.
+
+        Returns:
+            Engine: The engine.
+
+        Raises:
+            DatabaseConfigError: If the SQLite database's path is unusable.
+        """
+        # Imported here, not at the top: the engine module builds on these settings, and
+        # Aana SDK 0.2.4's API puts this method on them.
+        from aana.storage.engine import create_database_engine
+
+        key = id(self)
+        engine = _engines.get(key)
+        if engine is not None:
+            return engine
+        with _engines_lock:
+            engine = _engines.get(key)
+            if engine is None:
+                engine = create_database_engine(self)
+                _engines[key] = engine
+                # id() is reused once the object is gone: forget its engine with it.
+                weakref.finalize(self, _forget_engine, key)
+        return engine
+
     @classmethod
     def from_url(cls, url: str | URL, **options: Any) -> "DbSettings":
         """Return the settings that name the database at a SQLAlchemy URL.
+
+        Every query parameter is used or refused. On PostgreSQL, ``host``, ``port``,
+        ``user``, ``password`` and ``dbname`` fill the fields of those names (a Unix socket
+        directory as ``host`` included), ``connect_timeout`` the setting, and any other
+        libpq parameter (``sslmode``, ``sslrootcert``, ``application_name``...) goes to
+        ``datastore_config.parameters``. On SQLite, ``timeout`` is the busy timeout.
+        ``sqlite://`` and ``sqlite:///:memory:`` are the in-memory database.
 
         Args:
             url (str | URL): An ``sqlite:///path`` or ``postgresql://...`` URL.
@@ -168,20 +321,94 @@ class DbSettings(BaseModel):
             DbSettings: The settings.
 
         Raises:
-            DatabaseConfigError: If the URL is neither an SQLite file nor PostgreSQL.
+            DatabaseConfigError: If the URL is neither SQLite nor PostgreSQL, or has a query
+                parameter that cannot be used, naming it.
         """
         parsed = make_url(url)
         backend = parsed.get_backend_name()
-        if backend == "sqlite" and parsed.database:
-            config: SQLiteConfig | PostgreSQLConfig = SQLiteConfig(path=Path(parsed.database))
-            return cls(datastore_type=DbType.SQLITE, datastore_config=config, **options)
+        query = {name: _single(name, value) for name, value in parsed.query.items()}
+        if backend == "sqlite":
+            return cls._sqlite_from_url(parsed, query, options)
         if backend == "postgresql":
-            config = PostgreSQLConfig(
-                host=parsed.host or "localhost",
-                port=parsed.port or 5432,
-                user=parsed.username or "postgres",
-                password=parsed.password or "",
-                database=parsed.database or "postgres",
-            )
-            return cls(datastore_type=DbType.POSTGRESQL, datastore_config=config, **options)
-        raise DatabaseConfigError(f"{parsed!r} is neither an SQLite file nor a PostgreSQL URL")
+            return cls._postgresql_from_url(parsed, query, options)
+        raise DatabaseConfigError(f"{parsed!r} is neither an SQLite nor a PostgreSQL URL")
+
+    @classmethod
+    def _sqlite_from_url(
+        cls, parsed: URL, query: dict[str, str], options: dict[str, Any]
+    ) -> "DbSettings":
+        config: dict[str, Any] = {"path": parsed.database or SQLITE_MEMORY}
+        for name, value in query.items():
+            if name != "timeout":
+                raise DatabaseConfigError(
+                    f"{parsed!r}: query parameter {name!r} is not supported for SQLite "
+                    "(only timeout, the busy timeout in seconds)"
+                )
+            config["busy_timeout"] = value
+        return cls(datastore_type=DbType.SQLITE, datastore_config=config, **options)
+
+    @classmethod
+    def _postgresql_from_url(
+        cls, parsed: URL, query: dict[str, str], options: dict[str, Any]
+    ) -> "DbSettings":
+        fields: dict[str, Any] = {
+            "host": parsed.host,
+            "port": parsed.port,
+            "user": parsed.username,
+            "password": parsed.password,
+            "database": parsed.database,
+        }
+        parameters = dict(query)
+        for name, field in _QUERY_FIELDS.items():
+            if name not in parameters:
+                continue
+            value = parameters.pop(name)
+            if fields[field] is not None and str(fields[field]) != value:
+                raise DatabaseConfigError(
+                    f"{parsed!r}: query parameter {name!r} contradicts the URL's {field}"
+                )
+            fields[field] = value
+        if "connect_timeout" in parameters:
+            options = {"connect_timeout": parameters.pop("connect_timeout"), **options}
+        defaults = {"host": "localhost", "port": 5432, "user": "postgres", "database": "postgres"}
+        config = {
+            name: value if value is not None else defaults.get(name, "")
+            for name, value in fields.items()
+        }
+        try:
+            pg_config = PostgreSQLConfig(**config, parameters=parameters)
+        except ValueError as error:
+            raise DatabaseConfigError(f"{parsed!r}: {_first_error(error)}") from None
+        return cls(datastore_type=DbType.POSTGRESQL, datastore_config=pg_config, **options)
+
+
+def _check_agreement(db_type: DbType, config: BaseModel) -> None:
+    expected = _CONFIG_TYPES[db_type]
+    if not isinstance(config, expected):
+        raise ValueError(
+            f"datastore_config is a {type(config).__name__} but datastore_type "
+            f"{db_type.value!r} needs a {expected.__name__}; to switch datastores, build new "
+            "DbSettings with both"
+        )
+
+
+def _single(name: str, value: str | tuple[str, ...]) -> str:
+    if isinstance(value, str):
+        return value
+    raise DatabaseConfigError(f"query parameter {name!r} is given {len(value)} times")
+
+
+def _first_error(error: ValueError) -> str:
+    """Name the field and the problem of a validation error, without the value given."""
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        location = ".".join(str(part) for part in first["loc"])
+        return f"datastore_config.{location}: {first['msg']}"
+    return str(error)
+
+
+def _forget_engine(key: int) -> None:
+    with _engines_lock:
+        engine = _engines.pop(key, None)
+    if engine is not None:
+        engine.dispose()

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 from aana.configs.db import DbSettings, DbType, SQLiteConfig
 
@@ -33,8 +33,12 @@ def create_database_engine(db: DbSettings) -> Engine:
         timeout, and emit their own ``BEGIN`` so that transactions and savepoints behave
         as on PostgreSQL. PostgreSQL engines use psycopg 3 and ``pool_pre_ping``.
 
+        The in-memory SQLite database (``:memory:``) lives in one connection, so its
+        engine holds exactly that one (a ``StaticPool``) and every session shares it.
+
     Raises:
-        DatabaseConfigError: If the SQLite database's directory is missing or not writable.
+        DatabaseConfigError: If the SQLite database's path is a directory, or its directory
+            is missing or not writable.
     """
     pool: dict[str, Any] = {
         "pool_size": db.pool_size,
@@ -48,13 +52,14 @@ def create_database_engine(db: DbSettings) -> Engine:
     if db.datastore_type is DbType.SQLITE:
         assert isinstance(db.datastore_config, SQLiteConfig)
         db.datastore_config.check_writable()
+        sqlite_pool = {"poolclass": StaticPool} if db.datastore_config.in_memory else pool
         engine = create_engine(
             db.url(),
             connect_args={
                 "timeout": db.datastore_config.busy_timeout,
                 "check_same_thread": False,
             },
-            **pool,
+            **sqlite_pool,
         )
         install_sqlite_transactions(engine)
         return engine
@@ -114,6 +119,8 @@ def _use_wal(cursor: Any) -> None:
     mode is kept in the file); the switch itself is retried for up to ten seconds.
     """
     cursor.execute("SELECT count(*) FROM sqlite_master")
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0] == "memory":
+        return  # an in-memory database has no file to keep a WAL beside
     for attempt in range(_WAL_SWITCH_ATTEMPTS):
         if cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
             return

@@ -53,6 +53,18 @@ def get_session() -> Session:
     return _default_factory()
 
 
+def get_db() -> Iterator[Session]:
+    """Yield a new session and close it afterwards, as Aana SDK 0.2.4's dependency did.
+
+    For frameworks that take generator dependencies, such as FastAPI's ``Depends(get_db)``.
+
+    Yields:
+        Session: A new session from :func:`get_session`.
+    """
+    with get_session() as session:
+        yield session
+
+
 def dispose_engine() -> None:
     """Close the engine's pooled connections and forget it; the next call builds a new one.
 

@@ -1,10 +1,16 @@
 """Column types shared by the entities."""
 
 import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from sqlalchemy import DateTime, Dialect
+from sqlalchemy import DateTime, Dialect, String
+from sqlalchemy.orm import mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from aana.core.models.media import MEDIA_ID_MAX_LENGTH
+
+MediaIdSqlType = String(MEDIA_ID_MAX_LENGTH)
+"""The column type of a media id, as Aana SDK 0.2.4 named it: ``String(36)``."""
 
 
 def utc_now() -> datetime.datetime:
@@ -49,3 +55,7 @@ class UtcDateTime(TypeDecorator[datetime.datetime]):
     def compare_against_backend(self, dialect: Dialect, conn_type: Any) -> bool | None:
         """Tell Alembic's autogenerate that a reflected timestamp is this type."""
         return isinstance(conn_type, DateTime) or None
+
+
+timestamp = Annotated[datetime.datetime, mapped_column(UtcDateTime())]
+"""A timezone-aware UTC timestamp column, as Aana SDK 0.2.4 named it: ``Mapped[timestamp]``."""

@@ -6,6 +6,7 @@ from alembic import context
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, MetaData, create_engine
 
+from aana.storage.migrations.aana_sdk_schema import AANA_SDK_KEPT_TABLES
 from aana.storage.migrations.enum_types import manage_enum_types
 
 
@@ -29,8 +30,15 @@ def run_env(target_metadata: MetaData | None = None, **configure_options: Any) -
 
     config = context.config
     metadata = target_metadata if target_metadata is not None else BaseEntity.metadata
+
+    def include_name(name: str | None, kind: str, _parent: Any) -> bool:
+        # The tables of an adopted Aana SDK database that aana does not map stay unmanaged.
+        kept = name in AANA_SDK_KEPT_TABLES and name not in metadata.tables
+        return not (kind == "table" and kept)
+
     options: dict[str, Any] = {
         "target_metadata": metadata,
+        "include_name": include_name,
         "compare_type": True,
         "process_revision_directives": manage_enum_types,
         **configure_options,

@@ -7,7 +7,9 @@ from sqlalchemy import JSON, Connection, MetaData, String, event, func, inspect
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, object_session
 
 from aana.core.models.media import MEDIA_ID_MAX_LENGTH, MediaId
-from aana.storage.types import UtcDateTime, utc_now
+from aana.storage.types import UtcDateTime, timestamp, utc_now
+
+__all__ = ["BaseEntity", "InheritanceReuseMixin", "TimeStampEntity", "timestamp"]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
