@@ -4,7 +4,7 @@
 # author to run: the app's tests on SQLite and PostgreSQL, with and without --test-alembic,
 # then `aana migrate` and `aana migrate --check` on a fresh SQLite database.
 #
-# Usage: examples/video_app/ci.sh path/to/aana-*.whl
+# Usage: examples/video_app/ci.sh path/to/aana_storage-*.whl
 # PostgreSQL: AANA_TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres).
 set -euo pipefail
 
