@@ -197,9 +197,7 @@ def history(app: str | None) -> None:
     APP (module:attribute naming an AanaSDK) adds the app's lineage to aana's.
     """
     sdk = load_app(app) if app else AanaSDK()
-    config = alembic_config(sdk.alembic_config)
-    config.stdout = sys.stdout
-    command.history(config)
+    command.history(alembic_config(sdk.alembic_config))
 
 
 @cli.command()
