@@ -35,54 +35,13 @@ export PIP_FIND_LINKS="$work/dist"
 mkdir "$work/project"
 cd "$work/project"
 aana init "$app"
-cat > "$app/models.py" <<'PY'
-"""The generated app's entities."""
-
-import enum
-
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
-
-from aana.core.models.media import MediaId
-from aana.storage.models import BaseEntity, TimeStampEntity, TranscriptEntity
-
-
-class Visibility(enum.Enum):
-    """Who sees a playlist."""
-
-    PUBLIC = "public"
-    PRIVATE = "private"
-
-
-class PlaylistEntity(BaseEntity, TimeStampEntity):
-    """A playlist."""
-
-    __tablename__ = "playlist"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    visibility: Mapped[Visibility] = mapped_column(default=Visibility.PRIVATE)
-
-
-class PlaylistItemEntity(BaseEntity, TimeStampEntity):
-    """A media of aana's in a playlist."""
-
-    __tablename__ = "playlist_item"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    playlist_id: Mapped[int] = mapped_column(ForeignKey("playlist.id", ondelete="CASCADE"))
-    media_id: Mapped[MediaId] = mapped_column(ForeignKey("media.id"))
-
-
-class ExtendedTranscriptEntity(TranscriptEntity):
-    """aana's transcript with a speaker count, in a joined table."""
-
-    __tablename__ = "extended_transcript"
-
-    id: Mapped[int] = mapped_column(ForeignKey("transcript.id"), primary_key=True)
-    speaker_count: Mapped[int | None]
-
-    __mapper_args__ = {"polymorphic_identity": "extended_transcript"}  # noqa: RUF012
+# The models module exactly as docs/databases.md shows it.
+python - "$here/../docs/databases.md" "$app/models.py" <<'PY'
+import re, sys
+from pathlib import Path
+page = Path(sys.argv[1]).read_text()
+(block,) = re.findall(r"^<!-- file: playlists/models.py -->\n```python\n(.*?)^```$", page, re.M | re.S)
+Path(sys.argv[2]).write_text(block)
 PY
 cat > tests/test_playlists.py <<'PY'
 from aana.storage.models import MediaEntity

@@ -61,9 +61,35 @@ def test_the_python_blocks_run_in_order(db_session: Session, capsys: pytest.Capt
 
 def test_the_marked_blocks_are_the_example_apps_files() -> None:
     marked = [(path, body) for path, body in blocks("python") if path is not None]
-    assert marked
-    for path, body in marked:
-        assert (REPO / path).read_text() == body, path
+    assert [path for path, _ in marked] == [
+        "playlists/models.py",
+        "examples/video_app/video_app/models.py",
+    ]
+    assert (REPO / marked[1][0]).read_text() == marked[1][1]
+
+
+def test_the_generated_apps_models_map(tmp_path: Path) -> None:
+    """In a subprocess: mapped here, the entities would join aana's own metadata.
+
+    ``.ci/new-app.sh`` writes, applies and tests the app's migrations with this block.
+    """
+    ((_, body),) = [
+        (path, body) for path, body in blocks("python") if path == "playlists/models.py"
+    ]
+    (tmp_path / "playlists").mkdir()
+    (tmp_path / "playlists" / "models.py").write_text(body)
+    probe = (
+        "from sqlalchemy.orm import configure_mappers\n"
+        "from playlists.models import ExtendedTranscriptEntity, PlaylistItemEntity\n"
+        "configure_mappers()\n"
+        "print(sorted(key.target_fullname for key in PlaylistItemEntity.__table__.foreign_keys))\n"
+        "print(ExtendedTranscriptEntity.__mapper__.inherits.class_.__name__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["['media.id', 'playlist.id']", "TranscriptEntity"]
 
 
 def test_the_migration_commands_run_as_written(database: Engine, tmp_path: Path) -> None:
