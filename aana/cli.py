@@ -295,10 +295,15 @@ def _missing_database_hint() -> str | None:
 
     The driver reports no SQLSTATE for a failed connection, so the server is asked.
     """
-    config = load_settings().db_config.datastore_config
+    db = load_settings().db_config
+    config = db.datastore_config
     if not isinstance(config, PostgreSQLConfig):
         return None
-    engine = create_engine(config.url().set(database="postgres"), poolclass=NullPool)
+    engine = create_engine(
+        config.url().set(database="postgres"),
+        poolclass=NullPool,
+        connect_args={"connect_timeout": db.connect_timeout},
+    )
     try:
         with engine.connect() as connection:
             exists = connection.scalar(
