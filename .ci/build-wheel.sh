@@ -5,4 +5,4 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 out="$1"
 python -m pip install -q build >&2
 python -m build --wheel --outdir "$out" "$root" >&2
-ls "$out"/aana-*.whl
+ls "$out"/aana_storage-*.whl

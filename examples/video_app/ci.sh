@@ -4,7 +4,7 @@
 # author to run: the app's tests on SQLite and PostgreSQL, with and without --test-alembic,
 # then `aana migrate` and `aana migrate --check` on a fresh SQLite database.
 #
-# Usage: examples/video_app/ci.sh path/to/aana-*.whl
+# Usage: examples/video_app/ci.sh path/to/aana_storage-*.whl
 # PostgreSQL: AANA_TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres).
 set -euo pipefail
 
@@ -43,10 +43,10 @@ cd "$work/app"
 export AANA_TEST_POSTGRES_URL="${AANA_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
 # The commands exactly as docs/extending.md shows them, each on two pytest-xdist workers.
 export PYTEST_ADDOPTS="-n 2"
-pytest -p aana.testing
-pytest -p aana.testing --aana-db postgresql
-pytest -p aana.testing --test-alembic
-pytest -p aana.testing --test-alembic --aana-db postgresql
+pytest
+pytest --aana-db postgresql
+pytest --test-alembic
+pytest --test-alembic --aana-db postgresql
 
 # The installed app, not the copy: run from outside it.
 cd "$work"

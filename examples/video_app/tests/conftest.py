@@ -1,5 +1,5 @@
-"""The app's tests run with ``pytest -p aana.testing``.
+"""video_app's test configuration.
 
-pytest-alembic binds its built-in tests (``--test-alembic``) to this file; they check
-aana's migrations followed by the app's, as the ``aana_alembic_config`` ini key names them.
+The aana.testing plugin is loaded by ``addopts`` in ``tox.ini``; pytest-alembic binds its
+built-in tests (``--test-alembic``) to this file. Fixtures of the app's own go here.
 """

@@ -1,8 +1,9 @@
-"""Alembic environment of video_app: aana's migrations, then the app's own."""
+"""Alembic environment of video_app: aana's run_env does it all.
+
+It imports the models that ``aana_models`` names in ``alembic.ini``, then runs the
+migrations on the connection aana passes in, or on the database named by ``DB_CONFIG``.
+"""
 
 from aana.storage.migrations import run_env
-from aana.storage.models import BaseEntity
 
-import video_app.models  # noqa: F401  (maps the app's entities on BaseEntity.metadata)
-
-run_env(BaseEntity.metadata)
+run_env()

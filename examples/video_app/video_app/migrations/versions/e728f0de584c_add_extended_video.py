@@ -1,21 +1,20 @@
 """Add extended_video
 
-Revision ID: aa64fc7ea942
+Revision ID: e728f0de584c
 Revises: 
-Create Date: 2026-11-28 11:57:34.500153
+Create Date: 2026-12-01 21:19:58.477242
 
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 
-# revision identifiers, used by Alembic.
-revision: str = 'aa64fc7ea942'
-down_revision: Union[str, Sequence[str], None] = None
-branch_labels: Union[str, Sequence[str], None] = ('video_app',)
-depends_on: Union[str, Sequence[str], None] = '0001_initial'
+revision: str = 'e728f0de584c'
+down_revision: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = ('video_app',)
+depends_on: str | Sequence[str] | None = '0001_initial'
 
 
 def upgrade() -> None:
