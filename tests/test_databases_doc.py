@@ -52,7 +52,7 @@ def test_the_json_blocks_are_valid_settings() -> None:
 def test_the_python_blocks_run_in_order(db_session: Session, capsys: pytest.CaptureFixture[str]):
     """The page's usage blocks, in one namespace, on the test's database."""
     runnable = [body for path, body in blocks("python") if path is None]
-    assert len(runnable) == 4
+    assert len(runnable) == 5
     namespace: dict[str, object] = {}
     for body in runnable:
         exec(compile(body, str(PAGE), "exec"), namespace)
