@@ -21,10 +21,13 @@ from aana.testing.fixtures import (
     aana_migrations_config,
     aana_template,
     aana_test_databases,
+    assert_max_queries,
+    count_queries,
     db_engine,
     db_session,
     transactional_db_engine,
 )
+from aana.testing.header import check_server, header_lines
 from aana.testing.migration_checks import PYTEST_ALEMBIC_PLUGIN, TEST_ALEMBIC, collect_checks
 from aana.testing.options import POSTGRES_URL, add_options, get_backend, get_option
 from aana.testing.run import RUN_ID_KEY, is_xdist_worker, run_id
@@ -35,6 +38,8 @@ __all__ = [
     "aana_postgresql_proc",
     "aana_template",
     "aana_test_databases",
+    "assert_max_queries",
+    "count_queries",
     "db_engine",
     "db_session",
     "transactional_db_engine",
@@ -58,6 +63,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(alembic_fixtures, "aana.testing.alembic_fixtures")
 
 
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Name the backend and where its server comes from."""
+    return header_lines(config)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Drop the run's databases from a server given by URL, once all workers are done.
 
@@ -72,10 +82,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_sessionstart(session: pytest.Session) -> Generator[None, None, None]:
-    """Refuse database access outside test databases; switch off pytest-alembic's collector.
+    """Check the server; refuse database access outside test databases.
 
-    The plugin collects the migration checks itself.
+    Then switch off pytest-alembic's collector: the plugin collects the migration checks.
+    A server given by URL that does not answer stops the run here, once.
     """
+    if not is_xdist_worker(session.config):
+        check_server(session.config)
     session.config.stash[_refusal] = stack = ExitStack()
     stack.enter_context(refuse_access(REFUSAL))
     yield

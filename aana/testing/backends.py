@@ -6,6 +6,7 @@ PostgreSQL. Every database it creates carries the run's prefix, and it drops onl
 """
 
 import sqlite3
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
@@ -18,11 +19,18 @@ from sqlalchemy.exc import OperationalError
 
 from aana.configs.db import DbSettings
 from aana.storage.engine import create_database_engine
+from aana.testing.options import POSTGRES_URL
 
 Migrate = Callable[[Engine], object]
 
 CONNECT_TIMEOUT = 5
 """Seconds to wait for a PostgreSQL server before failing with its host and port."""
+
+WAYS_TO_GET_POSTGRES = (
+    "The postgresql backend gets its server from (1) the URL of a running server given with "
+    f"{POSTGRES_URL.flag}, {POSTGRES_URL.env} or the {POSTGRES_URL.name} ini key; (2) pg_ctl "
+    "on the PATH, run as a non-root user; (3) a running Docker engine, for testcontainers."
+)
 
 
 class TestDatabases(ABC):
@@ -200,17 +208,24 @@ class PostgresDatabases(TestDatabases):
             PostgresDatabases: The backend.
 
         Raises:
-            pytest.UsageError: If the server does not answer within :data:`CONNECT_TIMEOUT`
-                seconds; the message names host and port.
+            pytest.UsageError: If the server refuses the connection or does not answer within
+                :data:`CONNECT_TIMEOUT` seconds; the message names host and port, and the
+                ways to get a server.
         """
         databases = cls(run_id, worker, admin_url)
+        started = time.monotonic()
         try:
             with databases._admin.connect() as connection:
                 connection.execute(text("SELECT 1"))
         except OperationalError as error:
+            databases.dispose()
+            waited = time.monotonic() - started
+            reason = str(error.orig).strip().splitlines()[0]
+            if waited >= CONNECT_TIMEOUT:
+                reason = f"no answer within {CONNECT_TIMEOUT}s: {reason}"
             raise pytest.UsageError(
                 f"cannot connect to PostgreSQL at {admin_url.host}:{admin_url.port or 5432} "
-                f"within {CONNECT_TIMEOUT}s: {str(error.orig).strip().splitlines()[0]}"
+                f"({reason}). {WAYS_TO_GET_POSTGRES}"
             ) from None
         return databases
 

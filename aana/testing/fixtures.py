@@ -1,6 +1,7 @@
-"""The database fixtures: ``db_engine``, ``db_session`` and ``transactional_db_engine``."""
+"""The database fixtures: engines, sessions and query counting."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from aana.storage.migrations import alembic_config, upgrade
+from aana.testing import queries
 from aana.testing.backends import PostgresDatabases, SQLiteDatabases, TestDatabases
 from aana.testing.isolation import committing_sessions, isolated_session
 from aana.testing.options import ALEMBIC_CONFIG, POSTGRES_URL, get_backend, get_option
@@ -96,3 +98,21 @@ def transactional_db_engine(
             yield engine
     finally:
         aana_test_databases.drop(engine)
+
+
+@pytest.fixture
+def count_queries() -> Callable[..., AbstractContextManager[queries.CapturedQueries]]:
+    """Records the statements a block runs on the test's connection.
+
+    ``with count_queries() as captured: ...``; see :func:`aana.testing.queries.count_queries`.
+    """
+    return queries.count_queries
+
+
+@pytest.fixture
+def assert_max_queries() -> Callable[..., AbstractContextManager[queries.CapturedQueries]]:
+    """Fails if a block runs more statements than allowed, listing them.
+
+    ``with assert_max_queries(2): ...``; see :func:`aana.testing.queries.assert_max_queries`.
+    """
+    return queries.assert_max_queries

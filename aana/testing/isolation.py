@@ -40,6 +40,11 @@ def current_session() -> Session:
     return _current
 
 
+def has_current_session() -> bool:
+    """Tell whether a test holding ``db_session`` is running."""
+    return _current is not None
+
+
 @contextmanager
 def isolated_session(engine: Engine) -> Iterator[Session]:
     """Yield a session whose work is rolled back afterwards, however often it commits.
