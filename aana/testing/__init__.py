@@ -29,7 +29,15 @@ from aana.testing.fixtures import (
 )
 from aana.testing.header import check_server, header_lines
 from aana.testing.migration_checks import PYTEST_ALEMBIC_PLUGIN, TEST_ALEMBIC, collect_checks
-from aana.testing.options import POSTGRES_URL, add_options, get_backend, get_option
+from aana.testing.options import (
+    CREATE_DB,
+    POSTGRES_URL,
+    REUSE_DB,
+    add_options,
+    get_backend,
+    get_flag,
+    get_option,
+)
 from aana.testing.run import RUN_ID_KEY, is_xdist_worker, run_id
 
 __all__ = [
@@ -58,6 +66,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     """Check the options and put the pytest-alembic fixtures in place."""
     get_backend(config)
+    get_flag(config, REUSE_DB)
+    get_flag(config, CREATE_DB)
     run_id(config)
     register_marker(config)
     config.pluginmanager.register(alembic_fixtures, "aana.testing.alembic_fixtures")

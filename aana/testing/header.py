@@ -3,7 +3,15 @@
 import pytest
 
 from aana.testing.backends import PostgresDatabases, postgres_url
-from aana.testing.options import DB, POSTGRES_URL, get_backend, get_option
+from aana.testing.options import (
+    CREATE_DB,
+    DB,
+    POSTGRES_URL,
+    REUSE_DB,
+    get_backend,
+    get_flag,
+    get_option,
+)
 from aana.testing.postgres_server import (
     PostgresSource,
     choose_source,
@@ -21,9 +29,17 @@ def header_lines(config: pytest.Config) -> list[str]:
         config (pytest.Config): pytest's config.
 
     Returns:
-        list[str]: The backend and its server, with any password masked, and a warning for
-        a PostgreSQL URL the SQLite backend ignores.
+        list[str]: The backend and its server, with any password masked, a warning for
+        a PostgreSQL URL the SQLite backend ignores, and whether the template is kept.
     """
+    lines = _server_lines(config)
+    if get_flag(config, REUSE_DB):
+        rebuild = ", rebuilt once in this run" if get_flag(config, CREATE_DB) else ""
+        lines.append(f"aana: migrated template kept across runs ({REUSE_DB.flag}{rebuild})")
+    return lines
+
+
+def _server_lines(config: pytest.Config) -> list[str]:
     url = get_option(config, POSTGRES_URL)
     if get_backend(config) == "sqlite":
         lines = ["aana: backend sqlite (a file per test database, under pytest's tmp path)"]
