@@ -1,10 +1,12 @@
 """Counting the SQL statements a block of code runs, as ``django_assert_num_queries`` does.
 
 The statements are counted on the running test's connection: the one ``db_session`` holds
-its transaction on, or the engine of ``transactional_db_engine``. A SAVEPOINT the code's
-``commit()`` turns into is a statement too, and is counted.
+its transaction on, or the engine of ``transactional_db_engine``. Transaction control
+(BEGIN, COMMIT, ROLLBACK, SAVEPOINT) is not counted: whether it reaches the cursor differs
+between the backends, and under ``db_session`` every ``commit()`` becomes a SAVEPOINT.
 """
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,6 +16,8 @@ from sqlalchemy import Connection, Engine, event
 
 from aana.storage.session import get_engine
 from aana.testing import isolation
+
+_TRANSACTION_CONTROL = re.compile(r"(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.I)
 
 
 @dataclass
@@ -59,7 +63,9 @@ def count_queries(bind: Connection | Engine | None = None) -> Iterator[CapturedQ
     captured = CapturedQueries()
 
     def record(_conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
-        captured.statements.append(" ".join(statement.split()))
+        sql = " ".join(statement.split())
+        if not _TRANSACTION_CONTROL.match(sql):
+            captured.statements.append(sql)
 
     event.listen(target, "before_cursor_execute", record)
     try:
