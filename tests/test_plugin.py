@@ -8,6 +8,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from aana.storage.models import CaptionEntity, VideoEntity
+from aana.storage.repository import VideoRepository
 from aana.storage.session import get_session
 from aana.testing.factories import CaptionEntityFactory, VideoEntityFactory
 from aana.testing.isolation import current_session
@@ -182,3 +183,14 @@ def test_xdist_workers_share_one_template(
         args.append(f"--aana-postgres-url={url}")
     result = run_pytest(pytester, "-n", "2", *args)
     result.assert_outcomes(passed=6)
+
+
+def test_without_the_plugin_db_session_is_not_found(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_one="def test_one(db_session):\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["*fixture 'db_session' not found*"])
+
+
+def test_the_readme_example(db_session: Session) -> None:
+    video = VideoEntityFactory(title="A walk")
+    assert VideoRepository(db_session).get_metadata(video.id).title == "A walk"
