@@ -78,7 +78,7 @@ REVISION = """
 revision = "{revision}"
 down_revision = {down}
 branch_labels = {labels}
-depends_on = None
+depends_on = {depends}
 
 
 def upgrade():
@@ -97,16 +97,18 @@ def test_single_head_per_lineage_names_a_forked_lineage(
         "[alembic]\nscript_location = %(here)s\npath_separator = os\n"
     )
     (tmp_path / "versions").mkdir()
-    revisions = {"app1": ("None", '("app",)'), "app2a": ('"app1"', "None")}
-    revisions["app2b"] = revisions["app2a"]
-    for revision, (down, labels) in revisions.items():
+    # The app's lineage depends on aana's, as an app's does: still a lineage of its own.
+    revisions = {"app1": ("None", '("app",)', '"0001_initial"')}
+    revisions["app2a"] = revisions["app2b"] = ('"app1"', "None", "None")
+    for revision, (down, labels, depends) in revisions.items():
         (tmp_path / "versions" / f"{revision}.py").write_text(
-            REVISION.format(revision=revision, down=down, labels=labels)
+            REVISION.format(revision=revision, down=down, labels=labels, depends=depends)
         )
     config = PytestAlembicConfig.from_raw_config(alembic_config(tmp_path / "alembic.ini"))
     forked = "the lineage from app1 has 2 heads: app2a, app2b"
     with (
         runner(config=config, engine=alembic_engine) as context,
-        pytest.raises(AssertionError, match=forked),
+        pytest.raises(AssertionError, match=forked) as raised,
     ):
         single_head_check(context)
+    assert "0001_initial" not in str(raised.value)

@@ -38,14 +38,33 @@ def test_single_head_per_lineage(alembic_runner: MigrationContext) -> None:
     script: ScriptDirectory = alembic_runner.command_executor.script
     heads_by_base: dict[str, list[str]] = {}
     for head in script.get_heads():
-        for revision in script.iterate_revisions(head, "base"):
-            if not revision.down_revision:
-                heads_by_base.setdefault(revision.revision, []).append(head)
+        for base in _bases(script, head):
+            heads_by_base.setdefault(base, []).append(head)
     forked = {base: heads for base, heads in heads_by_base.items() if len(heads) > 1}
     assert not forked, "; ".join(
         f"the lineage from {base} has {len(heads)} heads: {', '.join(sorted(heads))}"
         for base, heads in sorted(forked.items())
     )
+
+
+def _bases(script: ScriptDirectory, head: str) -> set[str]:
+    """Return the roots ``head`` descends from through ``down_revision``.
+
+    ``depends_on`` is not followed: an app's lineage that depends on aana's is still a
+    lineage of its own.
+    """
+    bases, pending, seen = set(), [head], set()
+    while pending:
+        revision = script.get_revision(pending.pop())
+        if revision is None or revision.revision in seen:
+            continue
+        seen.add(revision.revision)
+        down = revision.down_revision
+        downs = [down] if isinstance(down, str) else list(down or ())
+        if not downs:
+            bases.add(revision.revision)
+        pending.extend(downs)
+    return bases
 
 
 def _functions(module: ModuleType) -> dict[str, Check]:
