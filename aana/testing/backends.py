@@ -71,7 +71,6 @@ class TestDatabases(ABC):
             run_id (str): Identifies the test run; shared by all xdist workers.
             worker (str): The xdist worker id, or ``main``.
         """
-        self.run_id = run_id
         self.prefix = f"aana_test_{run_id}"
         self.worker = worker
         self.reuse: TemplateReuse | None = None
@@ -103,9 +102,9 @@ class TestDatabases(ABC):
     def _ensure_template(self, migrate: Migrate) -> None:
         """Build the template unless it exists (and needs no rebuild), under a lock."""
 
-    def _must_rebuild(self, built_by: str | None) -> bool:
-        """Tell whether ``--aana-create-db`` asks for a template another run built."""
-        return self.reuse is not None and self.reuse.rebuild and built_by != self.run_id
+    def _must_rebuild(self, rebuilt_in_this_run: bool) -> bool:
+        """Tell whether ``--aana-create-db`` asks to rebuild a kept template."""
+        return self.reuse is not None and self.reuse.rebuild and not rebuilt_in_this_run
 
     @abstractmethod
     def create(self, name: str, from_template: bool) -> Engine:
@@ -157,10 +156,10 @@ class SQLiteDatabases(TestDatabases):
         """Migrate the template file unless it exists, under a file lock."""
         folder = self.template_path.parent
         folder.mkdir(parents=True, exist_ok=True)
-        built_by = self.template_path.with_suffix(".built-by")
+        # In the run's own folder, so that it lasts as long as the run.
+        rebuilt = self.shared_dir / f"{self.template_name}.rebuilt"
         with FileLock(str(folder / f"{self.template_name}.lock")):
-            previous = built_by.read_text() if built_by.exists() else None
-            if self.template_path.exists() and not self._must_rebuild(previous):
+            if self.template_path.exists() and not self._must_rebuild(rebuilt.exists()):
                 return
             building = folder / f"{self.template_name}.building.db"
             for path in folder.glob(f"{building.name}*"):
@@ -175,7 +174,8 @@ class SQLiteDatabases(TestDatabases):
             # Replaced, never rewritten in place: a run copying the old template meanwhile
             # keeps reading a whole file.
             copied.replace(self.template_path)
-            built_by.write_text(self.run_id)
+            if self._must_rebuild(rebuilt.exists()):
+                rebuilt.touch()
             for path in folder.glob(f"{building.name}*"):
                 path.unlink()
 
@@ -303,7 +303,9 @@ class PostgresDatabases(TestDatabases):
         with self._admin.connect() as connection:
             connection.execute(text("SELECT pg_advisory_lock(hashtext(:name))"), {"name": name})
             try:
-                if self._exists(name) and self._must_rebuild(self._built_by(name)):
+                # An empty database with the run's prefix, so that it is dropped with the run.
+                rebuilt = f"{self.prefix}_rebuilt"
+                if self._exists(name) and self._must_rebuild(self._exists(rebuilt)):
                     self._execute("DROP DATABASE {} WITH (FORCE)", name)
                 if not self._exists(name):
                     building = f"{name}_building"
@@ -315,11 +317,8 @@ class PostgresDatabases(TestDatabases):
                     finally:
                         engine.dispose()
                     self._execute("ALTER DATABASE {} RENAME TO {}", building, name)
-                    with self._admin.connect() as admin:
-                        quoted = admin.dialect.identifier_preparer.quote_identifier(name)
-                        admin.exec_driver_sql(
-                            f"COMMENT ON DATABASE {quoted} IS 'built by run {self.run_id}'"
-                        )
+                    if self._must_rebuild(self._exists(rebuilt)):
+                        self._execute("CREATE DATABASE {}", rebuilt)
             finally:
                 connection.execute(
                     text("SELECT pg_advisory_unlock(hashtext(:name))"),
@@ -359,18 +358,6 @@ class PostgresDatabases(TestDatabases):
 
     def _engine(self, name: str) -> Engine:
         return create_database_engine(db_settings_for(self.admin_url.set(database=name)))
-
-    def _built_by(self, name: str) -> str | None:
-        """Return the id of the run that built a kept template, from its comment."""
-        with self._admin.connect() as connection:
-            comment = connection.scalar(
-                text(
-                    "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
-                    "WHERE datname = :name"
-                ),
-                {"name": name},
-            )
-        return str(comment).removeprefix("built by run ") if comment else None
 
     def _exists(self, name: str) -> bool:
         with self._admin.connect() as connection:

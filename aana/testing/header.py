@@ -68,7 +68,8 @@ def _server_lines(config: pytest.Config) -> list[str]:
 def check_server(config: pytest.Config) -> None:
     """Stop the run once, before any test, if the PostgreSQL server given by URL is down.
 
-    Servers the plugin starts itself are checked as they start.
+    Servers the plugin starts itself are checked as they start; a run that only collects
+    needs no server.
 
     Args:
         config (pytest.Config): pytest's config.
@@ -78,6 +79,6 @@ def check_server(config: pytest.Config) -> None:
             and the ways to get a server.
     """
     url = get_option(config, POSTGRES_URL)
-    if get_backend(config) != "postgresql" or not url:
+    if get_backend(config) != "postgresql" or not url or config.option.collectonly:
         return
     PostgresDatabases.connect(run_id(config), "main", postgres_url(url)).dispose()
