@@ -8,6 +8,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from aana.storage.models import CaptionEntity, VideoEntity
+from aana.storage.repository import VideoRepository
 from aana.storage.session import get_session
 from aana.testing.factories import CaptionEntityFactory, VideoEntityFactory
 from aana.testing.isolation import current_session
@@ -16,9 +17,8 @@ from aana.testing.postgres_server import PostgresSource, choose_source
 PRINT_OPTIONS = """
 from aana.testing.options import DB, POSTGRES_URL, get_option
 
-def test_print(pytestconfig):
-    print("DB=" + str(get_option(pytestconfig, DB)))
-    print("URL=" + str(get_option(pytestconfig, POSTGRES_URL)))
+def pytest_report_header(config):
+    return ["DB=" + str(get_option(config, DB)), "URL=" + str(get_option(config, POSTGRES_URL))]
 """
 
 
@@ -30,12 +30,12 @@ def run_pytest(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
 def option_probe(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     monkeypatch.delenv("AANA_TEST_DB", raising=False)
     monkeypatch.delenv("AANA_TEST_POSTGRES_URL", raising=False)
-    pytester.makepyfile(test_probe=PRINT_OPTIONS)
+    pytester.makeconftest(PRINT_OPTIONS)
     return pytester
 
 
 def test_option_defaults(option_probe: pytest.Pytester) -> None:
-    result = run_pytest(option_probe, "-s")
+    result = run_pytest(option_probe, "--co")
     result.stdout.fnmatch_lines(["*DB=sqlite*", "*URL=None*"])
 
 
@@ -45,16 +45,16 @@ def test_cli_beats_env_beats_ini(
     option_probe.makeini(
         "[pytest]\naana_db = postgresql\naana_postgres_url = postgresql://ini@h/db\n"
     )
-    run_pytest(option_probe, "-s").stdout.fnmatch_lines(
+    run_pytest(option_probe, "--co").stdout.fnmatch_lines(
         ["*DB=postgresql*", "*URL=postgresql://ini@h/db*"]
     )
     monkeypatch.setenv("AANA_TEST_POSTGRES_URL", "postgresql://env@h/db")
     monkeypatch.setenv("AANA_TEST_DB", "sqlite")
-    run_pytest(option_probe, "-s").stdout.fnmatch_lines(
+    run_pytest(option_probe, "--co").stdout.fnmatch_lines(
         ["*DB=sqlite*", "*URL=postgresql://env@h/db*"]
     )
     result = run_pytest(
-        option_probe, "-s", "--aana-db=postgresql", "--aana-postgres-url=postgresql://cli@h/db"
+        option_probe, "--co", "--aana-db=postgresql", "--aana-postgres-url=postgresql://cli@h/db"
     )
     result.stdout.fnmatch_lines(["*DB=postgresql*", "*URL=postgresql://cli@h/db*"])
 
@@ -182,3 +182,14 @@ def test_xdist_workers_share_one_template(
         args.append(f"--aana-postgres-url={url}")
     result = run_pytest(pytester, "-n", "2", *args)
     result.assert_outcomes(passed=6)
+
+
+def test_without_the_plugin_db_session_is_not_found(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_one="def test_one(db_session):\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["*fixture 'db_session' not found*"])
+
+
+def test_the_readme_example(db_session: Session) -> None:
+    video = VideoEntityFactory(title="A walk")
+    assert VideoRepository(db_session).get_metadata(video.id).title == "A walk"

@@ -2,9 +2,12 @@
 
 import datetime
 import pickle
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
+from factories import media_with_outputs
 from pydantic import ValidationError
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -28,6 +31,9 @@ from aana.storage.repository import (
     VideoRepository,
 )
 from aana.testing.factories import VideoEntityFactory
+from aana.testing.queries import CapturedQueries
+
+QueryLimit = Callable[[int], AbstractContextManager[CapturedQueries]]
 
 
 def count(session: Session, entity: type) -> int:
@@ -262,3 +268,26 @@ def test_exceptions_survive_pickling(error: Exception) -> None:
     assert type(copy) is type(error)
     assert str(copy) == str(error)
     assert "video" in str(copy) and "abc" in str(copy)
+
+
+def test_reading_a_video_with_its_transcript_and_captions_runs_one_query_per_row(
+    db_session: Session, assert_max_queries: QueryLimit
+) -> None:
+    media = media_with_outputs(captions=5)
+    db_session.expunge_all()
+    with assert_max_queries(1):
+        metadata = VideoRepository(db_session).get_metadata(media.video.id)
+    assert metadata.title == media.video.title
+    with assert_max_queries(1):
+        transcript = TranscriptRepository(db_session).read(media.transcript.id)
+        assert transcript is not None
+        read_transcript = (transcript.transcript, transcript.segments, transcript.language)
+    assert read_transcript[0] == media.transcript.transcript
+    captions = CaptionRepository(db_session)
+    with assert_max_queries(len(media.captions)):
+        read_captions = []
+        for caption in media.captions:
+            entity = captions.read(caption.id)
+            assert entity is not None
+            read_captions.append((entity.frame_id, entity.caption, entity.timestamp))
+    assert [frame for frame, _, _ in read_captions] == [0, 1, 2, 3, 4]

@@ -2,7 +2,8 @@
 
 The engine is built from :class:`~aana.configs.Settings` on first use, once; importing this
 module opens nothing. ``aana.testing`` swaps the session factory for the length of a test
-so that application code calling :func:`get_session` joins the test's transaction.
+so that application code calling :func:`get_session` joins the test's transaction, and
+refuses access to the configured database in tests that hold no test database.
 """
 
 import threading
@@ -19,6 +20,8 @@ _lock = threading.Lock()
 _engine: Engine | None = None
 _default_factory: sessionmaker[Session] | None = None
 _factory_override: Callable[[], Session] | None = None
+_engine_override: Engine | None = None
+_refusal: str | None = None
 
 
 def get_engine() -> Engine:
@@ -26,8 +29,15 @@ def get_engine() -> Engine:
 
     Returns:
         Engine: The process-wide engine.
+
+    Raises:
+        RuntimeError: Within :func:`refuse_access`, unless an override is active.
     """
     global _engine, _default_factory
+    if _engine_override is not None:
+        return _engine_override
+    if _refusal is not None:
+        raise RuntimeError(f"get_engine() refused: {_refusal}")
     if _engine is None:
         with _lock:
             if _engine is None:
@@ -45,9 +55,14 @@ def get_session() -> Session:
 
     Returns:
         Session: A new session.
+
+    Raises:
+        RuntimeError: Within :func:`refuse_access`, unless an override is active.
     """
     if _factory_override is not None:
         return _factory_override()
+    if _refusal is not None:
+        raise RuntimeError(f"get_session() refused: {_refusal}")
     get_engine()
     assert _default_factory is not None
     return _default_factory()
@@ -79,19 +94,42 @@ def dispose_engine() -> None:
 
 
 @contextmanager
-def override_session_factory(factory: Callable[[], Session]) -> Iterator[None]:
+def override_session_factory(
+    factory: Callable[[], Session], engine: Engine | None = None
+) -> Iterator[None]:
     """Make :func:`get_session` return sessions from ``factory`` within the block.
 
     Args:
         factory (Callable[[], Session]): Builds the sessions to hand out.
+        engine (Engine | None): What :func:`get_engine` returns within the block, if given.
 
     Yields:
         None
     """
-    global _factory_override
-    previous = _factory_override
-    _factory_override = factory
+    global _factory_override, _engine_override
+    previous = _factory_override, _engine_override
+    _factory_override, _engine_override = factory, engine
     try:
         yield
     finally:
-        _factory_override = previous
+        _factory_override, _engine_override = previous
+
+
+@contextmanager
+def refuse_access(reason: str) -> Iterator[None]:
+    """Make :func:`get_session` and :func:`get_engine` raise within the block.
+
+    An override (:func:`override_session_factory`) active at call time lifts the refusal.
+
+    Args:
+        reason (str): Says why, and what to do instead; ends the error message.
+
+    Yields:
+        None
+    """
+    global _refusal
+    previous, _refusal = _refusal, reason
+    try:
+        yield
+    finally:
+        _refusal = previous

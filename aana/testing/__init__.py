@@ -6,35 +6,56 @@ which would register it twice alongside ``-p``.
 """
 
 import shutil
+from collections.abc import Generator
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
 from pytest_postgresql import factories as postgresql_factories
 
+from aana.storage.session import refuse_access
 from aana.testing import alembic_fixtures
+from aana.testing.access import REFUSAL, _aana_db_marker, register_marker
 from aana.testing.backends import PostgresDatabases, postgres_url
 from aana.testing.fixtures import (
     aana_migrations_config,
     aana_template,
     aana_test_databases,
+    assert_max_queries,
+    count_queries,
     db_engine,
     db_session,
     transactional_db_engine,
 )
-from aana.testing.options import POSTGRES_URL, add_options, get_backend, get_option
+from aana.testing.header import check_server, header_lines
+from aana.testing.migration_checks import PYTEST_ALEMBIC_PLUGIN, TEST_ALEMBIC, collect_checks
+from aana.testing.options import (
+    CREATE_DB,
+    POSTGRES_URL,
+    REUSE_DB,
+    add_options,
+    get_backend,
+    get_flag,
+    get_option,
+)
 from aana.testing.run import RUN_ID_KEY, is_xdist_worker, run_id
 
 __all__ = [
+    "_aana_db_marker",
     "aana_migrations_config",
     "aana_postgresql_proc",
     "aana_template",
     "aana_test_databases",
+    "assert_max_queries",
+    "count_queries",
     "db_engine",
     "db_session",
     "transactional_db_engine",
 ]
 
 aana_postgresql_proc = postgresql_factories.postgresql_proc(executable=shutil.which("pg_ctl"))
+
+_refusal = pytest.StashKey[ExitStack]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -45,8 +66,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     """Check the options and put the pytest-alembic fixtures in place."""
     get_backend(config)
+    get_flag(config, REUSE_DB)
+    get_flag(config, CREATE_DB)
     run_id(config)
+    register_marker(config)
     config.pluginmanager.register(alembic_fixtures, "aana.testing.alembic_fixtures")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Name the backend and where its server comes from."""
+    return header_lines(config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -59,6 +88,43 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if is_xdist_worker(config) or not url or get_backend(config) != "postgresql":
         return
     PostgresDatabases.connect(run_id(config), "main", postgres_url(url)).drop_run()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_sessionstart(session: pytest.Session) -> Generator[None, None, None]:
+    """Check the server; refuse database access outside test databases.
+
+    Then switch off pytest-alembic's collector: the plugin collects the migration checks.
+    A server given by URL that does not answer stops the run here, once.
+    """
+    if not is_xdist_worker(session.config):
+        check_server(session.config)
+    session.config.stash[_refusal] = stack = ExitStack()
+    stack.enter_context(refuse_access(REFUSAL))
+    yield
+    plugin = session.config.pluginmanager.get_plugin(PYTEST_ALEMBIC_PLUGIN)
+    if plugin is not None:
+        session.config.pluginmanager.unregister(plugin)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Lift the refusal of database access."""
+    stack = session.config.stash.get(_refusal, None)
+    if stack is not None:
+        stack.close()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.Item]) -> None:
+    """Add the migration checks under ``--test-alembic``; mark tests using ``alembic_runner``.
+
+    First of the hook's implementations, so that ``-m`` and ``-k`` select among the checks.
+    """
+    for item in items:
+        if "alembic_runner" in getattr(item, "fixturenames", ()):
+            item.add_marker("alembic")
+    if session.config.getoption(TEST_ALEMBIC, False):
+        items[:0] = collect_checks(session, items)
 
 
 @pytest.hookimpl(optionalhook=True)

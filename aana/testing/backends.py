@@ -3,11 +3,19 @@
 Each backend migrates one template database per test run (under a lock, so that pytest-xdist
 workers share it) and clones it: a file copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on
 PostgreSQL. Every database it creates carries the run's prefix, and it drops only those.
+
+With template reuse (``--aana-reuse-db``) the template outlives the run instead: it is named by
+a hash of the migration scripts, so that a changed migration gets a template of its own, and
+is built once under a lock that concurrent runs share.
 """
 
+import getpass
 import sqlite3
+import tempfile
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,11 +26,35 @@ from sqlalchemy.exc import OperationalError
 
 from aana.configs.db import DbSettings
 from aana.storage.engine import create_database_engine
+from aana.testing.options import POSTGRES_URL
 
 Migrate = Callable[[Engine], object]
 
+KEPT_PREFIX = "aana_test_keep_"
+"""The prefix of templates kept across runs; no run's prefix starts with it."""
+
+
+@dataclass(frozen=True)
+class TemplateReuse:
+    """How to keep the migrated template across runs.
+
+    Attributes:
+        key (str): The hash of every migration script the template is migrated with.
+        rebuild (bool): Rebuild the kept template once in this run (``--aana-create-db``).
+    """
+
+    key: str
+    rebuild: bool = False
+
+
 CONNECT_TIMEOUT = 5
 """Seconds to wait for a PostgreSQL server before failing with its host and port."""
+
+WAYS_TO_GET_POSTGRES = (
+    "The postgresql backend gets its server from (1) the URL of a running server given with "
+    f"{POSTGRES_URL.flag}, {POSTGRES_URL.env} or the {POSTGRES_URL.name} ini key; (2) pg_ctl "
+    "on the PATH, run as a non-root user; (3) a running Docker engine, for testcontainers."
+)
 
 
 class TestDatabases(ABC):
@@ -41,6 +73,7 @@ class TestDatabases(ABC):
         """
         self.prefix = f"aana_test_{run_id}"
         self.worker = worker
+        self.reuse: TemplateReuse | None = None
         self._counter = 0
 
     def new_name(self) -> str:
@@ -50,12 +83,28 @@ class TestDatabases(ABC):
 
     @property
     def template_name(self) -> str:
-        """The name of the run's migrated template database."""
+        """The name of the migrated template database: the run's, or the kept one."""
+        if self.reuse is not None:
+            return f"{KEPT_PREFIX}{self.reuse.key}"
         return f"{self.prefix}_template"
 
+    def ensure_template(self, migrate: Migrate, reuse: TemplateReuse | None = None) -> None:
+        """Create and migrate the template once, whichever worker or run gets there first.
+
+        Args:
+            migrate (Migrate): Migrates an empty database to head.
+            reuse (TemplateReuse | None): Keep the template across runs, under this key.
+        """
+        self.reuse = reuse
+        self._ensure_template(migrate)
+
     @abstractmethod
-    def ensure_template(self, migrate: Migrate) -> None:
-        """Create and migrate the template once per run, whichever worker gets there first."""
+    def _ensure_template(self, migrate: Migrate) -> None:
+        """Build the template unless it exists (and needs no rebuild), under a lock."""
+
+    def _must_rebuild(self, rebuilt_in_this_run: bool) -> bool:
+        """Tell whether ``--aana-create-db`` asks to rebuild a kept template."""
+        return self.reuse is not None and self.reuse.rebuild and not rebuilt_in_this_run
 
     @abstractmethod
     def create(self, name: str, from_template: bool) -> Engine:
@@ -74,7 +123,14 @@ class SQLiteDatabases(TestDatabases):
         own_dir (Path): This worker's folder.
     """
 
-    def __init__(self, run_id: str, worker: str, shared_dir: Path, own_dir: Path) -> None:
+    def __init__(
+        self,
+        run_id: str,
+        worker: str,
+        shared_dir: Path,
+        own_dir: Path,
+        kept_dir: Path | None = None,
+    ) -> None:
         """Constructor.
 
         Args:
@@ -82,29 +138,45 @@ class SQLiteDatabases(TestDatabases):
             worker (str): The xdist worker id, or ``main``.
             shared_dir (Path): A folder all workers see.
             own_dir (Path): This worker's folder.
+            kept_dir (Path | None): A folder all runs see, for the templates kept across
+                runs; by default one per user in the system's temporary folder.
         """
         super().__init__(run_id, worker)
         self.shared_dir = shared_dir
         self.own_dir = own_dir
+        self.kept_dir = kept_dir or Path(tempfile.gettempdir()) / f"aana-test-{getpass.getuser()}"
 
     @property
     def template_path(self) -> Path:
         """The template file."""
-        return self.shared_dir / f"{self.template_name}.db"
+        folder = self.kept_dir if self.reuse is not None else self.shared_dir
+        return folder / f"{self.template_name}.db"
 
-    def ensure_template(self, migrate: Migrate) -> None:
-        """Migrate the template file once per run, under a file lock."""
-        with FileLock(str(self.shared_dir / f"{self.template_name}.lock")):
-            if self.template_path.exists():
+    def _ensure_template(self, migrate: Migrate) -> None:
+        """Migrate the template file unless it exists, under a file lock."""
+        folder = self.template_path.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        # In the run's own folder, so that it lasts as long as the run.
+        rebuilt = self.shared_dir / f"{self.template_name}.rebuilt"
+        with FileLock(str(folder / f"{self.template_name}.lock")):
+            if self.template_path.exists() and not self._must_rebuild(rebuilt.exists()):
                 return
-            building = self.shared_dir / f"{self.template_name}.building.db"
+            building = folder / f"{self.template_name}.building.db"
+            for path in folder.glob(f"{building.name}*"):
+                path.unlink()
             engine = sqlite_engine(building)
             try:
                 migrate(engine)
             finally:
                 engine.dispose()
-            _sqlite_copy(building, self.template_path)
-            for path in building.parent.glob(f"{building.name}*"):
+            copied = folder / f"{self.template_name}.copied.db"
+            _sqlite_copy(building, copied)
+            # Replaced, never rewritten in place: a run copying the old template meanwhile
+            # keeps reading a whole file.
+            copied.replace(self.template_path)
+            if self._must_rebuild(rebuilt.exists()):
+                rebuilt.touch()
+            for path in folder.glob(f"{building.name}*"):
                 path.unlink()
 
     def create(self, name: str, from_template: bool) -> Engine:
@@ -200,34 +272,53 @@ class PostgresDatabases(TestDatabases):
             PostgresDatabases: The backend.
 
         Raises:
-            pytest.UsageError: If the server does not answer within :data:`CONNECT_TIMEOUT`
-                seconds; the message names host and port.
+            pytest.UsageError: If the server refuses the connection or does not answer within
+                :data:`CONNECT_TIMEOUT` seconds; the message names host and port, and the
+                ways to get a server.
         """
         databases = cls(run_id, worker, admin_url)
+        started = time.monotonic()
         try:
             with databases._admin.connect() as connection:
                 connection.execute(text("SELECT 1"))
         except OperationalError as error:
+            databases.dispose()
+            waited = time.monotonic() - started
+            reason = str(error.orig).strip().splitlines()[0]
+            if waited >= CONNECT_TIMEOUT:
+                reason = f"no answer within {CONNECT_TIMEOUT}s: {reason}"
             raise pytest.UsageError(
                 f"cannot connect to PostgreSQL at {admin_url.host}:{admin_url.port or 5432} "
-                f"within {CONNECT_TIMEOUT}s: {str(error.orig).strip().splitlines()[0]}"
+                f"({reason}). {WAYS_TO_GET_POSTGRES}"
             ) from None
         return databases
 
-    def ensure_template(self, migrate: Migrate) -> None:
-        """Migrate the template once per run, under an advisory lock."""
+    def _ensure_template(self, migrate: Migrate) -> None:
+        """Migrate the template unless it exists, under an advisory lock all runs share.
+
+        The template is migrated under another name and renamed when done, so that a run
+        that crashes while migrating never leaves a half-migrated template behind.
+        """
+        name = self.template_name
         with self._admin.connect() as connection:
-            connection.execute(
-                text("SELECT pg_advisory_lock(hashtext(:name))"), {"name": self.template_name}
-            )
+            connection.execute(text("SELECT pg_advisory_lock(hashtext(:name))"), {"name": name})
             try:
-                if not self._exists(self.template_name):
-                    self._execute("CREATE DATABASE {}", self.template_name)
-                    engine = self._engine(self.template_name)
+                # An empty database with the run's prefix, so that it is dropped with the run.
+                rebuilt = f"{self.prefix}_rebuilt"
+                if self._exists(name) and self._must_rebuild(self._exists(rebuilt)):
+                    self._execute("DROP DATABASE {} WITH (FORCE)", name)
+                if not self._exists(name):
+                    building = f"{name}_building"
+                    self._execute("DROP DATABASE IF EXISTS {} WITH (FORCE)", building)
+                    self._execute("CREATE DATABASE {}", building)
+                    engine = self._engine(building)
                     try:
                         migrate(engine)
                     finally:
                         engine.dispose()
+                    self._execute("ALTER DATABASE {} RENAME TO {}", building, name)
+                    if self._must_rebuild(self._exists(rebuilt)):
+                        self._execute("CREATE DATABASE {}", rebuilt)
             finally:
                 connection.execute(
                     text("SELECT pg_advisory_unlock(hashtext(:name))"),

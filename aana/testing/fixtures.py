@@ -1,6 +1,7 @@
-"""The database fixtures: ``db_engine``, ``db_session`` and ``transactional_db_engine``."""
+"""The database fixtures: engines, sessions and query counting."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -9,11 +10,26 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from aana.storage.migrations import alembic_config, upgrade
-from aana.testing.backends import PostgresDatabases, SQLiteDatabases, TestDatabases
+from aana.testing import queries
+from aana.testing.backends import (
+    PostgresDatabases,
+    SQLiteDatabases,
+    TemplateReuse,
+    TestDatabases,
+)
 from aana.testing.isolation import committing_sessions, isolated_session
-from aana.testing.options import ALEMBIC_CONFIG, POSTGRES_URL, get_backend, get_option
+from aana.testing.options import (
+    ALEMBIC_CONFIG,
+    CREATE_DB,
+    POSTGRES_URL,
+    REUSE_DB,
+    get_backend,
+    get_flag,
+    get_option,
+)
 from aana.testing.postgres_server import server_url
 from aana.testing.run import is_xdist_worker, run_id, worker_id
+from aana.testing.template_key import lineage_hash
 
 
 @pytest.fixture(scope="session")
@@ -57,9 +73,19 @@ def aana_test_databases(
 
 
 @pytest.fixture(scope="session")
-def aana_template(aana_test_databases: TestDatabases, aana_migrations_config: Config) -> None:
-    """Migrates the run's template database to head, once per run."""
-    aana_test_databases.ensure_template(lambda engine: upgrade(engine, aana_migrations_config))
+def aana_template(
+    request: pytest.FixtureRequest,
+    aana_test_databases: TestDatabases,
+    aana_migrations_config: Config,
+) -> None:
+    """Migrates the template database to head, once per run or, with reuse, once per lineage."""
+    config = request.config
+    reuse = None
+    if get_flag(config, REUSE_DB):
+        reuse = TemplateReuse(lineage_hash(aana_migrations_config), get_flag(config, CREATE_DB))
+    aana_test_databases.ensure_template(
+        lambda engine: upgrade(engine, aana_migrations_config), reuse
+    )
 
 
 @pytest.fixture(scope="session")
@@ -96,3 +122,21 @@ def transactional_db_engine(
             yield engine
     finally:
         aana_test_databases.drop(engine)
+
+
+@pytest.fixture
+def count_queries() -> Callable[..., AbstractContextManager[queries.CapturedQueries]]:
+    """Records the statements a block runs on the test's connection.
+
+    ``with count_queries() as captured: ...``; see :func:`aana.testing.queries.count_queries`.
+    """
+    return queries.count_queries
+
+
+@pytest.fixture
+def assert_max_queries() -> Callable[..., AbstractContextManager[queries.CapturedQueries]]:
+    """Fails if a block runs more statements than allowed, listing them.
+
+    ``with assert_max_queries(2): ...``; see :func:`aana.testing.queries.assert_max_queries`.
+    """
+    return queries.assert_max_queries

@@ -40,12 +40,18 @@ def current_session() -> Session:
     return _current
 
 
+def has_current_session() -> bool:
+    """Tell whether a test holding ``db_session`` is running."""
+    return _current is not None
+
+
 @contextmanager
 def isolated_session(engine: Engine) -> Iterator[Session]:
     """Yield a session whose work is rolled back afterwards, however often it commits.
 
     While the block runs, :func:`aana.storage.session.get_session` returns sessions on the
-    same transaction, so application code sees the test's data.
+    same transaction, so application code sees the test's data, and
+    :func:`aana.storage.session.get_engine` returns ``engine``.
 
     Args:
         engine (Engine): The engine of the test database.
@@ -60,7 +66,7 @@ def isolated_session(engine: Engine) -> Iterator[Session]:
     session = factory()
     previous, _current = _current, session
     try:
-        with override_session_factory(factory):
+        with override_session_factory(factory, engine):
             yield session
     finally:
         _current = previous
@@ -73,11 +79,13 @@ def isolated_session(engine: Engine) -> Iterator[Session]:
 def committing_sessions(engine: Engine) -> Iterator[None]:
     """Make :func:`aana.storage.session.get_session` return real sessions on ``engine``.
 
+    :func:`aana.storage.session.get_engine` returns ``engine`` meanwhile.
+
     Args:
         engine (Engine): The engine of the test database.
 
     Yields:
         None
     """
-    with override_session_factory(sessionmaker(engine, expire_on_commit=False)):
+    with override_session_factory(sessionmaker(engine, expire_on_commit=False), engine):
         yield

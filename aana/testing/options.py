@@ -22,6 +22,8 @@ class Option:
         env (str): The environment variable.
         help (str): What it does.
         default (str | None): The value when none is given.
+        is_flag (bool): Whether the command-line flag takes no value; the environment
+            variable and the ini key then take ``1``/``true``/``yes`` or ``0``/``false``/``no``.
     """
 
     name: str
@@ -29,6 +31,7 @@ class Option:
     env: str
     help: str
     default: str | None = None
+    is_flag: bool = False
 
 
 DB = Option(
@@ -53,7 +56,26 @@ ALEMBIC_CONFIG = Option(
     "aana's migrations followed by the app's",
 )
 
-OPTIONS = (DB, POSTGRES_URL, ALEMBIC_CONFIG)
+REUSE_DB = Option(
+    "aana_reuse_db",
+    "--aana-reuse-db",
+    "AANA_TEST_REUSE_DB",
+    "keep the migrated template across runs, keyed by a hash of every migration script, "
+    "so that the next run starts without migrating",
+    is_flag=True,
+)
+CREATE_DB = Option(
+    "aana_create_db",
+    "--aana-create-db",
+    "AANA_TEST_CREATE_DB",
+    "with template reuse, rebuild the kept template once in this run",
+    is_flag=True,
+)
+
+OPTIONS = (DB, POSTGRES_URL, ALEMBIC_CONFIG, REUSE_DB, CREATE_DB)
+
+TRUE = ("1", "true", "yes", "on")
+FALSE = ("", "0", "false", "no", "off")
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -64,11 +86,13 @@ def add_options(parser: pytest.Parser) -> None:
     """
     group = parser.getgroup("aana", "aana database fixtures")
     for option in OPTIONS:
+        flag_only = {"action": "store_const", "const": "1"} if option.is_flag else {}
         group.addoption(
             option.flag,
             dest=option.name,
             default=None,
             help=f"{option.help} (env {option.env}, ini {option.name})",
+            **flag_only,
         )
         parser.addini(option.name, option.help, default=None)
 
@@ -110,3 +134,25 @@ def get_backend(config: pytest.Config) -> str:
             f"expected one of {', '.join(BACKENDS)}"
         )
     return backend
+
+
+def get_flag(config: pytest.Config, option: Option) -> bool:
+    """Return a flag option's value, from wherever it was given.
+
+    Args:
+        config (pytest.Config): pytest's config.
+        option (Option): A flag option.
+
+    Returns:
+        bool: Whether the flag is on.
+
+    Raises:
+        pytest.UsageError: If the environment variable or ini key is not a yes or a no.
+    """
+    value = (get_option(config, option) or "").strip().lower()
+    if value not in TRUE + FALSE:
+        raise pytest.UsageError(
+            f"{option.env} / {option.name}: {value!r} is neither a yes "
+            f"({', '.join(TRUE)}) nor a no ({', '.join(FALSE[1:])})"
+        )
+    return value in TRUE

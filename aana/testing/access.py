@@ -1,0 +1,48 @@
+"""Which tests may reach a database: those holding a test database, by fixture or marker.
+
+As pytest-django does, the plugin refuses :func:`aana.storage.session.get_session` and
+:func:`~aana.storage.session.get_engine` for the whole run; ``db_session`` and
+``transactional_db_engine`` lift the refusal for their test by pointing both at the test
+database. A test marked ``@pytest.mark.aana_db`` gets ``db_session``, and one marked
+``@pytest.mark.aana_db(transaction=True)`` gets ``transactional_db_engine``.
+"""
+
+import pytest
+
+MARKER = "aana_db"
+
+REFUSAL = (
+    "this test holds no test database, and outside one the aana.testing plugin refuses to "
+    "reach the database DB_CONFIG names. Request the db_session fixture (or "
+    "transactional_db_engine for real commits), or mark the test with @pytest.mark.aana_db "
+    "(@pytest.mark.aana_db(transaction=True) for real commits)"
+)
+
+
+def register_marker(config: pytest.Config) -> None:
+    """Declare the ``aana_db`` marker, so that ``--strict-markers`` accepts it.
+
+    Args:
+        config (pytest.Config): pytest's config.
+    """
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(transaction=False): give the test a test database: db_session, or "
+        "transactional_db_engine with transaction=True",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _aana_db_marker(request: pytest.FixtureRequest) -> None:
+    """Hand a test marked ``aana_db`` the database fixture the marker asks for."""
+    marker = request.node.get_closest_marker(MARKER)
+    if marker is None:
+        return
+    unknown = set(marker.kwargs) - {"transaction"}
+    if marker.args or unknown:
+        raise pytest.UsageError(
+            f"@pytest.mark.{MARKER} on {request.node.nodeid} takes only transaction=True or "
+            f"transaction=False, not {marker.args or ''}{sorted(unknown) or ''}"
+        )
+    fixture = "transactional_db_engine" if marker.kwargs.get("transaction") else "db_session"
+    request.getfixturevalue(fixture)

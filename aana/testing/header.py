@@ -1,0 +1,84 @@
+"""What the plugin tells before the run: the backend, and where its server comes from."""
+
+import pytest
+
+from aana.testing.backends import PostgresDatabases, postgres_url
+from aana.testing.options import (
+    CREATE_DB,
+    DB,
+    POSTGRES_URL,
+    REUSE_DB,
+    get_backend,
+    get_flag,
+    get_option,
+)
+from aana.testing.postgres_server import (
+    PostgresSource,
+    choose_source,
+    docker_engine_answers,
+    find_pg_ctl,
+    running_as_root,
+)
+from aana.testing.run import run_id
+
+
+def header_lines(config: pytest.Config) -> list[str]:
+    """Return the lines the plugin adds to pytest's header.
+
+    Args:
+        config (pytest.Config): pytest's config.
+
+    Returns:
+        list[str]: The backend and its server, with any password masked, a warning for
+        a PostgreSQL URL the SQLite backend ignores, and whether the template is kept.
+    """
+    lines = _server_lines(config)
+    if get_flag(config, REUSE_DB):
+        rebuild = ", rebuilt once in this run" if get_flag(config, CREATE_DB) else ""
+        lines.append(f"aana: migrated template kept across runs ({REUSE_DB.flag}{rebuild})")
+    return lines
+
+
+def _server_lines(config: pytest.Config) -> list[str]:
+    url = get_option(config, POSTGRES_URL)
+    if get_backend(config) == "sqlite":
+        lines = ["aana: backend sqlite (a file per test database, under pytest's tmp path)"]
+        if url:
+            lines.append(
+                f"aana: WARNING: a PostgreSQL URL is given ({POSTGRES_URL.flag} / "
+                f"{POSTGRES_URL.env} / {POSTGRES_URL.name}) but the backend is sqlite, so it is "
+                f"not used; select PostgreSQL with {DB.flag} postgresql"
+            )
+        return lines
+    try:
+        source = choose_source(url, find_pg_ctl(), running_as_root(), docker_engine_answers)
+    except pytest.UsageError:
+        return ["aana: backend postgresql, no server found"]
+    if source is PostgresSource.URL:
+        assert url is not None
+        shown = postgres_url(url).set(drivername="postgresql")
+        where = f"the URL {shown.render_as_string(hide_password=True)}"
+    elif source is PostgresSource.PG_CTL:
+        where = f"a throwaway server started with {find_pg_ctl()}"
+    else:
+        where = "a throwaway Docker container (testcontainers)"
+    return [f"aana: backend postgresql, server from {where}"]
+
+
+def check_server(config: pytest.Config) -> None:
+    """Stop the run once, before any test, if the PostgreSQL server given by URL is down.
+
+    Servers the plugin starts itself are checked as they start; a run that only collects
+    needs no server.
+
+    Args:
+        config (pytest.Config): pytest's config.
+
+    Raises:
+        pytest.UsageError: If the server does not answer; the message names host and port,
+            and the ways to get a server.
+    """
+    url = get_option(config, POSTGRES_URL)
+    if get_backend(config) != "postgresql" or not url or config.option.collectonly:
+        return
+    PostgresDatabases.connect(run_id(config), "main", postgres_url(url)).dispose()

@@ -1,1 +1,0 @@
-"""pytest-alembic binds its built-in tests (``--test-alembic``) to this file."""
