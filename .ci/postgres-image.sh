@@ -6,12 +6,11 @@
 # The image carries a hash of its Dockerfile and entrypoint; when the hash matches, nothing is
 # rebuilt, so a second run takes a second or two. Installing and starting the engine needs root.
 #
-# Environment: AANA_POSTGRES_IMAGE (tag, default aana-postgres:15), DEBIAN_MIRROR (default:
-# the first mirror in apt's sources).
+# Environment: DEBIAN_MIRROR (default: the first mirror in apt's sources).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 context="$here/postgres-image"
-image="${AANA_POSTGRES_IMAGE:-aana-postgres:15}"
+image=aana-postgres:15
 base=aana-debian-minbase:bookworm
 log() { echo "postgres-image: $*" >&2; }
 
@@ -66,15 +65,20 @@ build_base() {
   rootfs="$(mktemp -d)"
   mirror="$(debian_mirror)"
   log "debootstrap bookworm from $mirror"
-  debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >&2
+  if ! debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$rootfs.log" 2>&1; then
+    tail -n 30 "$rootfs.log" >&2
+    exit 1
+  fi
+  rm -f "$rootfs.log"
   tar -C "$rootfs" -c . | docker import - "$base" >&2
   rm -rf "$rootfs"
 }
 
-ensure_engine
-# One build at a time: concurrent callers wait, then find the image built.
+# One caller at a time: concurrent callers wait, then find the engine running and the image
+# built (.ci/run starts this script in the background, and the tox environment calls it too).
 exec 9>/tmp/aana-postgres-image.lock
 flock 9
+ensure_engine
 hash="$(cat "$context/Dockerfile" "$context/entrypoint.sh" | sha256sum | cut -c1-16)"
 built="$(docker image inspect --format '{{index .Config.Labels "aana.image-hash"}}' "$image" \
   2>/dev/null || true)"
