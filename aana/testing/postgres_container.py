@@ -93,20 +93,18 @@ class SharedContainer:
 
     Attributes:
         run_id (str): The run's id, shared by all its processes.
-        state_dir (Path): Where the lock and the URL file live; every process of the run
-            sees it.
+        state_dir (Path): Where the lock and the URL file live: the system's temporary
+            directory, which every process of the run sees.
     """
 
-    def __init__(self, run_id: str, state_dir: Path | None = None) -> None:
+    def __init__(self, run_id: str) -> None:
         """Constructor.
 
         Args:
             run_id (str): The run's id.
-            state_dir (Path | None): Where the lock and the URL file live; the system's
-                temporary directory by default.
         """
         self.run_id = run_id
-        self.state_dir = state_dir or Path(tempfile.gettempdir())
+        self.state_dir = Path(tempfile.gettempdir())
 
     @property
     def _lock_path(self) -> Path:
