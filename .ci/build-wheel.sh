@@ -3,6 +3,5 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="$1"
-python -m pip install -q build >&2
-python -m build --wheel --outdir "$out" "$root" >&2
+uv build --quiet --wheel --out-dir "$out" "$root" >&2
 ls "$out"/aana_storage-*.whl

@@ -23,9 +23,10 @@ chown -R "$user" "$work/user"
 chmod -R a+rX "$work/dist"
 # The root-owned interpreter this job runs on may sit where the user cannot reach it; the
 # system Python is reachable by everyone.
-runuser -u "$user" -- env -u AANA_TEST_POSTGRES_URL -u PYTEST_ADDOPTS HOME="/home/$user" bash -euo pipefail -c "
-  /usr/bin/python3 -m venv '$work/user/venv'
-  '$work/user/venv/bin/pip' install --quiet '$wheel[testing]' '$work/user/app[test]'
+uv="$(command -v uv)"
+runuser -u "$user" -- env -u AANA_TEST_POSTGRES_URL -u PYTEST_ADDOPTS -u UV_CACHE_DIR HOME="/home/$user" bash -euo pipefail -c "
+  '$uv' venv --quiet --python /usr/bin/python3 '$work/user/venv'
+  '$uv' pip install --quiet --python '$work/user/venv/bin/python' '$wheel[testing]' '$work/user/app[test]'
   cd '$work/user/app'
   '$work/user/venv/bin/pytest' -p aana.testing -p no:cacheprovider --aana-db postgresql -v
 "

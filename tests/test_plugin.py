@@ -98,23 +98,54 @@ class TestChooseSource:
 
     def test_url_wins(self) -> None:
         assert (
-            choose_source("postgresql://x", "/bin/pg_ctl", False, self.never) is PostgresSource.URL
+            choose_source("auto", "postgresql://x", "/bin/pg_ctl", False, self.never)
+            is PostgresSource.URL
         )
 
     def test_pg_ctl_when_not_root(self) -> None:
-        assert choose_source(None, "/bin/pg_ctl", False, self.never) is PostgresSource.PG_CTL
+        source = choose_source("auto", None, "/bin/pg_ctl", False, self.never)
+        assert source is PostgresSource.PG_CTL
 
     def test_container_when_root_and_docker_answers(self) -> None:
-        assert choose_source(None, "/bin/pg_ctl", True, lambda: True) is PostgresSource.CONTAINER
-        assert choose_source(None, None, False, lambda: True) is PostgresSource.CONTAINER
+        yes = lambda: True  # noqa: E731
+        assert choose_source("auto", None, "/bin/pg_ctl", True, yes) is PostgresSource.CONTAINER
+        assert choose_source("auto", None, None, False, yes) is PostgresSource.CONTAINER
 
     def test_none_names_the_three_ways(self) -> None:
         with pytest.raises(pytest.UsageError) as raised:
-            choose_source(None, "/bin/pg_ctl", True, lambda: False)
+            choose_source("auto", None, "/bin/pg_ctl", True, lambda: False)
         message = str(raised.value)
         for way in ("--aana-postgres-url", "AANA_TEST_POSTGRES_URL", "pg_ctl", "Docker"):
             assert way in message
         assert "refuses to run as root" in message
+
+    def test_forced_container_skips_a_given_url(self) -> None:
+        assert (
+            choose_source("container", "postgresql://x", "/bin/pg_ctl", False, lambda: True)
+            is PostgresSource.CONTAINER
+        )
+
+    def test_forced_pg_ctl_skips_a_given_url(self) -> None:
+        assert (
+            choose_source("pg_ctl", "postgresql://x", "/bin/pg_ctl", False, self.never)
+            is PostgresSource.PG_CTL
+        )
+
+    @pytest.mark.parametrize(
+        ("requested", "url", "pg_ctl", "root", "expected"),
+        [
+            ("url", None, "/bin/pg_ctl", False, "is url, but no URL is given"),
+            ("pg_ctl", None, None, False, "is pg_ctl, but pg_ctl is not on the PATH"),
+            ("pg_ctl", None, "/bin/pg_ctl", True, "is pg_ctl, but pg_ctl refuses to run as root"),
+            ("container", "postgresql://x", None, False, "is container, but no Docker engine"),
+        ],
+    )
+    def test_a_forced_source_that_cannot_be_used_says_why(
+        self, requested: str, url: str | None, pg_ctl: str | None, root: bool, expected: str
+    ) -> None:
+        with pytest.raises(pytest.UsageError, match=expected) as raised:
+            choose_source(requested, url, pg_ctl, root, lambda: False)
+        assert "--aana-postgres-source" in str(raised.value)
 
 
 def test_factories_write_through_the_test_session(db_session: Session) -> None:

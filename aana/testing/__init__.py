@@ -38,6 +38,7 @@ from aana.testing.options import (
     get_flag,
     get_option,
 )
+from aana.testing.postgres_server import remove_run_container
 from aana.testing.run import RUN_ID_KEY, is_xdist_worker, run_id
 
 __all__ = [
@@ -82,8 +83,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     """Drop the run's databases from a server given by URL, once all workers are done.
 
     Each process drops the databases it cloned; the template is shared by the workers, so
-    the controlling process drops it, with anything a crashed worker left behind.
+    the controlling process drops it, with anything a crashed worker left behind. It also
+    removes the run's PostgreSQL container, which all workers share.
     """
+    remove_run_container(config)
     url = get_option(config, POSTGRES_URL)
     if is_xdist_worker(config) or not url or get_backend(config) != "postgresql":
         return

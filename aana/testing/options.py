@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 BACKENDS = ("sqlite", "postgresql")
+POSTGRES_SOURCES = ("auto", "url", "pg_ctl", "container")
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,22 @@ ALEMBIC_CONFIG = Option(
     "an app's alembic.ini (relative to the rootdir): db_engine and --test-alembic then use "
     "aana's migrations followed by the app's",
 )
+POSTGRES_SOURCE = Option(
+    "aana_postgres_source",
+    "--aana-postgres-source",
+    "AANA_TEST_POSTGRES_SOURCE",
+    "where the postgresql backend's server comes from: url, pg_ctl, container, or auto "
+    "(the first of those that applies)",
+    "auto",
+)
+POSTGRES_IMAGE = Option(
+    "aana_postgres_image",
+    "--aana-postgres-image",
+    "AANA_TEST_POSTGRES_IMAGE",
+    "Docker image of the PostgreSQL container the plugin starts when that is the source; "
+    "it must follow the official postgres image's contract",
+    "postgres:15",
+)
 
 REUSE_DB = Option(
     "aana_reuse_db",
@@ -72,7 +89,15 @@ CREATE_DB = Option(
     is_flag=True,
 )
 
-OPTIONS = (DB, POSTGRES_URL, ALEMBIC_CONFIG, REUSE_DB, CREATE_DB)
+OPTIONS = (
+    DB,
+    POSTGRES_URL,
+    POSTGRES_SOURCE,
+    POSTGRES_IMAGE,
+    ALEMBIC_CONFIG,
+    REUSE_DB,
+    CREATE_DB,
+)
 
 TRUE = ("1", "true", "yes", "on")
 FALSE = ("", "0", "false", "no", "off")
@@ -156,3 +181,24 @@ def get_flag(config: pytest.Config, option: Option) -> bool:
             f"({', '.join(TRUE)}) nor a no ({', '.join(FALSE[1:])})"
         )
     return value in TRUE
+
+
+def get_postgres_source(config: pytest.Config) -> str:
+    """Return where the PostgreSQL server must come from.
+
+    Args:
+        config (pytest.Config): pytest's config.
+
+    Returns:
+        str: ``auto``, ``url``, ``pg_ctl`` or ``container``.
+
+    Raises:
+        pytest.UsageError: If the value is not one of those.
+    """
+    source = (get_option(config, POSTGRES_SOURCE) or "").lower()
+    if source not in POSTGRES_SOURCES:
+        raise pytest.UsageError(
+            f"{POSTGRES_SOURCE.flag} / {POSTGRES_SOURCE.env} / {POSTGRES_SOURCE.name}: unknown "
+            f"source {source!r}; expected one of {', '.join(POSTGRES_SOURCES)}"
+        )
+    return source

@@ -1,9 +1,10 @@
 """Finding a PostgreSQL server for the tests.
 
-The first source that applies wins: the URL the user gave; a throwaway server started by
-pytest-postgresql's process fixture, when ``pg_ctl`` is on the PATH and we are not root
-(PostgreSQL refuses to run as root); a testcontainers ``PostgresContainer``, when a Docker
-engine answers.
+In the automatic order, the first source that applies wins: the URL the user gave; a
+throwaway server started by pytest-postgresql's process fixture, when ``pg_ctl`` is on the
+PATH and we are not root (PostgreSQL refuses to run as root); a container from
+:mod:`aana.testing.postgres_container`, when a Docker engine answers. The
+``aana_postgres_source`` option forces one of them.
 """
 
 import os
@@ -16,12 +17,18 @@ import pytest
 from sqlalchemy.engine import URL
 
 from aana.testing.backends import postgres_url
-from aana.testing.options import POSTGRES_URL
+from aana.testing.options import (
+    POSTGRES_IMAGE,
+    POSTGRES_SOURCE,
+    POSTGRES_URL,
+    get_option,
+    get_postgres_source,
+)
+from aana.testing.postgres_container import SharedContainer, docker_engine_answers, docker_host
+from aana.testing.run import is_xdist_worker, run_id
 
 PG_PROC_FIXTURE = "aana_postgresql_proc"
 """Name of the pytest-postgresql process fixture the plugin declares."""
-
-CONTAINER_IMAGE = "postgres:15"
 
 
 class PostgresSource(StrEnum):
@@ -33,38 +40,60 @@ class PostgresSource(StrEnum):
 
 
 def choose_source(
+    requested: str,
     url: str | None,
     pg_ctl: str | None,
     is_root: bool,
     docker_answers: Callable[[], bool],
 ) -> PostgresSource:
-    """Pick the first source of a PostgreSQL server that applies.
+    """Pick the source of the PostgreSQL server: the one requested, or the first that applies.
 
     Args:
+        requested (str): ``auto``, or the source the ``aana_postgres_source`` option forces.
         url (str | None): The URL the user gave.
         pg_ctl (str | None): Path of ``pg_ctl``, if found.
         is_root (bool): Whether the tests run as root.
         docker_answers (Callable[[], bool]): Asks whether a Docker engine answers; only called
-            when the other two sources do not apply.
+            when the container is requested or the other two sources do not apply.
 
     Returns:
         PostgresSource: The source to use.
 
     Raises:
-        pytest.UsageError: If none applies; the message names all three ways to provide one.
+        pytest.UsageError: If the requested source cannot be used, saying why, or if none
+            applies; that message names all three ways to provide one.
     """
+    forced = f"{POSTGRES_SOURCE.flag} / {POSTGRES_SOURCE.env} / {POSTGRES_SOURCE.name} is"
+    pg_ctl_problem = "pg_ctl is not on the PATH" if not pg_ctl else "pg_ctl refuses to run as root"
+    if requested == PostgresSource.URL:
+        if not url:
+            raise pytest.UsageError(
+                f"{forced} url, but no URL is given: set {POSTGRES_URL.flag}, "
+                f"{POSTGRES_URL.env} or the {POSTGRES_URL.name} ini key"
+            )
+        return PostgresSource.URL
+    if requested == PostgresSource.PG_CTL:
+        if not pg_ctl or is_root:
+            raise pytest.UsageError(f"{forced} pg_ctl, but {pg_ctl_problem}")
+        return PostgresSource.PG_CTL
+    if requested == PostgresSource.CONTAINER:
+        if not docker_answers():
+            raise pytest.UsageError(
+                f"{forced} container, but no Docker engine answers at {docker_host()} (DOCKER_HOST)"
+            )
+        return PostgresSource.CONTAINER
     if url:
         return PostgresSource.URL
     if pg_ctl and not is_root:
         return PostgresSource.PG_CTL
     if docker_answers():
         return PostgresSource.CONTAINER
-    reason = "pg_ctl is not on the PATH" if not pg_ctl else "pg_ctl refuses to run as root"
     raise pytest.UsageError(
         "the postgresql backend needs a PostgreSQL server, and none was found. Provide one of: "
         f"(1) the URL of a running server with {POSTGRES_URL.flag}, {POSTGRES_URL.env} or the "
         f"{POSTGRES_URL.name} ini key; (2) pg_ctl on the PATH, run as a non-root user "
-        f"({reason}); (3) a running Docker engine, for testcontainers."
+        f"({pg_ctl_problem}); (3) a running Docker engine, for a container of "
+        f"{POSTGRES_IMAGE.flag}."
     )
 
 
@@ -78,38 +107,17 @@ def running_as_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-def docker_engine_answers() -> bool:
-    """Tell whether a Docker engine answers a ping within two seconds."""
-    try:
-        import docker
-    except ImportError:
-        return False
-    try:
-        client = docker.from_env(timeout=2)
-        try:
-            return bool(client.ping())
-        finally:
-            client.close()
-    except Exception:
-        return False
+def controller_pid(config: pytest.Config) -> int:
+    """Return the process id of the run's controlling pytest process.
 
-
-@contextmanager
-def container_url() -> Iterator[str]:
-    """Start a PostgreSQL container and yield its URL; stop it afterwards.
-
-    Yields:
-        str: The server's URL.
+    pytest-xdist starts its workers as direct children of that process.
     """
-    from testcontainers.postgres import PostgresContainer
-
-    with PostgresContainer(CONTAINER_IMAGE, driver="psycopg") as container:
-        yield container.get_connection_url()
+    return os.getppid() if is_xdist_worker(config) else os.getpid()
 
 
 @contextmanager
 def server_url(request: pytest.FixtureRequest, url: str | None) -> Iterator[URL]:
-    """Yield the URL of a server from the first source that applies.
+    """Yield the URL of a server from the requested source, or the first that applies.
 
     Args:
         request (pytest.FixtureRequest): The requesting fixture's request, to start
@@ -119,7 +127,14 @@ def server_url(request: pytest.FixtureRequest, url: str | None) -> Iterator[URL]
     Yields:
         URL: The server's URL, parsed so that its repr hides the password.
     """
-    source = choose_source(url, find_pg_ctl(), running_as_root(), docker_engine_answers)
+    config = request.config
+    source = choose_source(
+        get_postgres_source(config),
+        url,
+        find_pg_ctl(),
+        running_as_root(),
+        docker_engine_answers,
+    )
     if source is PostgresSource.URL:
         assert url is not None
         yield postgres_url(url)
@@ -127,5 +142,19 @@ def server_url(request: pytest.FixtureRequest, url: str | None) -> Iterator[URL]
         proc = request.getfixturevalue(PG_PROC_FIXTURE)
         yield postgres_url(f"postgresql://{proc.user}@{proc.host}:{proc.port}/postgres")
     else:
-        with container_url() as started:
-            yield postgres_url(started)
+        # The container outlives this fixture: the run's other processes may still use it.
+        # The controlling process removes it (remove_run_container).
+        image = get_option(config, POSTGRES_IMAGE)
+        assert image is not None
+        container = SharedContainer(run_id(config))
+        yield postgres_url(container.url(image, controller_pid(config)))
+
+
+def remove_run_container(config: pytest.Config) -> None:
+    """Remove the run's container, if any; called by the controlling process at the end.
+
+    Args:
+        config (pytest.Config): pytest's config.
+    """
+    if not is_xdist_worker(config):
+        SharedContainer(run_id(config)).remove()

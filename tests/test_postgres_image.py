@@ -1,0 +1,38 @@
+"""``.ci/postgres-image.sh``: the image is cached by the hash of what it is built from."""
+
+import hashlib
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+from aana.testing.options import get_postgres_source
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / ".ci" / "postgres-image.sh"
+CONTEXT = ROOT / ".ci" / "postgres-image"
+
+
+@pytest.fixture
+def docker_client(pytestconfig: pytest.Config) -> Iterator[docker.DockerClient]:
+    if get_postgres_source(pytestconfig) != "container":
+        pytest.skip("runs when the suite runs on a container (--aana-postgres-source container)")
+    client = docker.from_env()
+    yield client
+    client.close()
+
+
+def test_a_second_run_finds_the_image_by_its_hash(docker_client: docker.DockerClient) -> None:
+    first = subprocess.run(["bash", str(SCRIPT)], capture_output=True, text=True, check=True)
+    tag = first.stdout.strip()
+    built = docker_client.images.get(tag)
+
+    second = subprocess.run(["bash", str(SCRIPT)], capture_output=True, text=True, check=True)
+
+    assert second.stdout.strip() == tag
+    assert "building" not in second.stderr
+    assert docker_client.images.get(tag).id == built.id
+    sources = (CONTEXT / "Dockerfile").read_bytes() + (CONTEXT / "entrypoint.sh").read_bytes()
+    assert built.labels["aana.image-hash"] == hashlib.sha256(sources).hexdigest()[:16]
