@@ -6,16 +6,18 @@ from aana.testing.backends import PostgresDatabases, postgres_url
 from aana.testing.options import (
     CREATE_DB,
     DB,
+    POSTGRES_IMAGE,
     POSTGRES_URL,
     REUSE_DB,
     get_backend,
     get_flag,
     get_option,
+    get_postgres_source,
 )
+from aana.testing.postgres_container import docker_engine_answers
 from aana.testing.postgres_server import (
     PostgresSource,
     choose_source,
-    docker_engine_answers,
     find_pg_ctl,
     running_as_root,
 )
@@ -51,7 +53,13 @@ def _server_lines(config: pytest.Config) -> list[str]:
             )
         return lines
     try:
-        source = choose_source(url, find_pg_ctl(), running_as_root(), docker_engine_answers)
+        source = choose_source(
+            get_postgres_source(config),
+            url,
+            find_pg_ctl(),
+            running_as_root(),
+            docker_engine_answers,
+        )
     except pytest.UsageError:
         return ["aana: backend postgresql, no server found"]
     if source is PostgresSource.URL:
@@ -61,7 +69,10 @@ def _server_lines(config: pytest.Config) -> list[str]:
     elif source is PostgresSource.PG_CTL:
         where = f"a throwaway server started with {find_pg_ctl()}"
     else:
-        where = "a throwaway Docker container (testcontainers)"
+        where = (
+            f"a throwaway Docker container of {get_option(config, POSTGRES_IMAGE)} "
+            "(testcontainers), one for the whole run"
+        )
     return [f"aana: backend postgresql, server from {where}"]
 
 
@@ -80,5 +91,7 @@ def check_server(config: pytest.Config) -> None:
     """
     url = get_option(config, POSTGRES_URL)
     if get_backend(config) != "postgresql" or not url or config.option.collectonly:
+        return
+    if get_postgres_source(config) not in (PostgresSource.URL, "auto"):
         return
     PostgresDatabases.connect(run_id(config), "main", postgres_url(url)).dispose()
