@@ -183,5 +183,18 @@ def write_results(
             figures = "; ".join(f"{c.baseline} ({c.backend}) {c.ratio:.3g}x" for c in case_missed)
             notes = " ".join(dict.fromkeys(c.target.note for c in case_missed if c.target))
             lines += [f"- **{case_name}**, target {targets}: {figures}.", "", f"  {notes}", ""]
-    (folder / "RESULTS.md").write_text("\n".join(lines))
+    results = folder / "RESULTS.md"
+    lines += [*(f"{section}\n" for section in _other_sections(results))]
+    results.write_text("\n".join(lines))
     ratio_chart(comparisons, folder / "ratios.png")
+
+
+_OWN_SECTIONS = ("## What each case measures", "## Missed targets, and what bounds them")
+
+
+def _other_sections(results: Path) -> list[str]:
+    """Return the sections of ``results`` that other benchmark scripts wrote, to keep them."""
+    if not results.exists():
+        return []
+    sections = ["## " + part.rstrip("\n") for part in results.read_text().split("\n## ")[1:]]
+    return [section for section in sections if not section.startswith(_OWN_SECTIONS)]
