@@ -200,8 +200,9 @@ def test_forced_container_without_an_engine_names_docker_host(
 def test_unknown_source_is_named(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_db=USES_DB)
     result = run_plugin(pytester, "--aana-postgres-source=kubernetes")
-    assert result.ret != pytest.ExitCode.OK
-    result.stdout.fnmatch_lines(
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    # A usage error found while pytest is configured goes to stderr.
+    result.stderr.fnmatch_lines(
         ["*aana_postgres_source: unknown source 'kubernetes'; expected one of auto, url,*"]
     )
 

@@ -37,6 +37,7 @@ from aana.testing.options import (
     get_backend,
     get_flag,
     get_option,
+    get_postgres_source,
 )
 from aana.testing.postgres_server import remove_run_container
 from aana.testing.run import RUN_ID_KEY, is_xdist_worker, run_id
@@ -67,6 +68,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     """Check the options and put the pytest-alembic fixtures in place."""
     get_backend(config)
+    get_postgres_source(config)
     get_flag(config, REUSE_DB)
     get_flag(config, CREATE_DB)
     run_id(config)
