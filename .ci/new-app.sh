@@ -27,10 +27,20 @@ PY
 trap drop_database EXIT
 
 wheel="$(bash "$here/build-wheel.sh" "$work/dist")"
-"${PYTHON:-python3}" -m venv "$work/venv"
-"$work/venv/bin/pip" install --quiet "$wheel" tox
+# uv when it is on the PATH (aana's CI), pip otherwise: the app's own tox then uses the same.
+if command -v uv >/dev/null; then
+  uv venv --quiet --python "${PYTHON:-python3}" "$work/venv"
+  uv pip install --quiet --python "$work/venv/bin/python" "$wheel" tox tox-uv
+  install() { uv pip install --quiet --python "$work/venv/bin/python" "$@"; }
+else
+  "${PYTHON:-python3}" -m venv "$work/venv"
+  "$work/venv/bin/pip" install --quiet "$wheel" tox
+  install() { "$work/venv/bin/pip" install --quiet "$@"; }
+fi
 export PATH="$work/venv/bin:$PATH"
-export PIP_FIND_LINKS="$work/dist"
+export VIRTUAL_ENV="$work/venv"
+# The app depends on aana-storage, which only this wheel provides.
+export PIP_FIND_LINKS="$work/dist" UV_FIND_LINKS="$work/dist"
 
 mkdir "$work/project"
 cd "$work/project"
@@ -70,7 +80,7 @@ def test_an_extended_transcript(db_session):
     db_session.commit()
     assert transcript.transcript_type == "extended_transcript"
 PY
-pip install --quiet -e ".[test]"
+install -e ".[test]"
 
 export DB_CONFIG="{\"datastore_type\": \"sqlite\", \"datastore_config\": {\"path\": \"$work/dev.db\"}}"
 aana migrate "$app.app:aana_app"
