@@ -31,7 +31,9 @@ ensure_engine() {
   fi
   need_root "starting dockerd" "start the Docker engine yourself"
   log "starting dockerd (log in /var/log/aana-dockerd.log)"
-  nohup dockerd >/var/log/aana-dockerd.log 2>&1 &
+  # Without the lock's descriptor: the engine outlives this script, and would hold the lock
+  # (fd 9) for good, so that every later caller waited forever.
+  nohup dockerd 9>&- >/var/log/aana-dockerd.log 2>&1 &
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && return
     sleep 0.5
@@ -77,7 +79,10 @@ build_base() {
 # One caller at a time: concurrent callers wait, then find the engine running and the image
 # built (.ci/run starts this script in the background, and the tox environment calls it too).
 exec 9>/tmp/aana-postgres-image.lock
-flock 9
+if ! flock --wait 1800 9; then
+  log "another build of the image held /tmp/aana-postgres-image.lock for 30 minutes"
+  exit 1
+fi
 ensure_engine
 hash="$(cat "$context/Dockerfile" "$context/entrypoint.sh" | sha256sum | cut -c1-16)"
 built="$(docker image inspect --format '{{index .Config.Labels "aana.image-hash"}}' "$image" \
