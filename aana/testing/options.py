@@ -152,13 +152,7 @@ def get_backend(config: pytest.Config) -> str:
     Raises:
         pytest.UsageError: If the backend is not one of those.
     """
-    backend = (get_option(config, DB) or "").lower()
-    if backend not in BACKENDS:
-        raise pytest.UsageError(
-            f"{DB.flag} / {DB.env} / {DB.name}: unknown backend {backend!r}; "
-            f"expected one of {', '.join(BACKENDS)}"
-        )
-    return backend
+    return _one_of(config, DB, "backend", BACKENDS)
 
 
 def get_flag(config: pytest.Config, option: Option) -> bool:
@@ -195,10 +189,15 @@ def get_postgres_source(config: pytest.Config) -> str:
     Raises:
         pytest.UsageError: If the value is not one of those.
     """
-    source = (get_option(config, POSTGRES_SOURCE) or "").lower()
-    if source not in POSTGRES_SOURCES:
+    return _one_of(config, POSTGRES_SOURCE, "source", POSTGRES_SOURCES)
+
+
+def _one_of(config: pytest.Config, option: Option, what: str, choices: tuple[str, ...]) -> str:
+    """Return an option's value, refusing anything but ``choices`` with a usage error."""
+    value = (get_option(config, option) or "").lower()
+    if value not in choices:
         raise pytest.UsageError(
-            f"{POSTGRES_SOURCE.flag} / {POSTGRES_SOURCE.env} / {POSTGRES_SOURCE.name}: unknown "
-            f"source {source!r}; expected one of {', '.join(POSTGRES_SOURCES)}"
+            f"{option.flag} / {option.env} / {option.name}: unknown {what} {value!r}; "
+            f"expected one of {', '.join(choices)}"
         )
-    return source
+    return value
