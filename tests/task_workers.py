@@ -3,7 +3,9 @@
 They live at module top level so that processes started with "spawn" can import them, and
 import no more than a worker needs, because eight processes import them at once. Each worker
 opens its own session, hence its own connection, and reports what it claimed and any error
-instead of raising, so that the test sees every worker's outcome.
+instead of raising, so that the test sees every worker's outcome. A worker runs on the half
+it is run on (see ``either``): as a thread or a process on the sync half, as a task of an
+event loop or a process running one on the async half.
 """
 
 import time
@@ -12,13 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from either import TaskRepository, on_half, open_session, pause
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
 from aana.configs import DbSettings
 from aana.storage.engine import create_database_engine
 from aana.storage.models import Status
-from aana.storage.repository.task import TaskRepository
 
 START_TIMEOUT = 120
 """Seconds a worker waits for the others at the start line; spawned processes start slowly."""
@@ -68,7 +69,7 @@ def claim_until_empty(engine: Engine, sync: Sync, limit: int) -> Report:
     try:
         # A default session expires its objects on commit: reading the claimed tasks then
         # reloads them, which leaves a read transaction open before the next claim.
-        with Session(engine) as session:
+        with open_session(engine) as session:
             repository = TaskRepository(session)
             sync.start.wait(START_TIMEOUT)
             while tasks := repository.fetch_unprocessed_tasks(limit=limit):
@@ -94,7 +95,7 @@ def claim_and_complete(
     """
     report = Report()
     try:
-        with sessionmaker(engine, expire_on_commit=False)() as session:
+        with open_session(engine, expire_on_commit=False) as session:
             repository = TaskRepository(session)
             sync.start.wait(START_TIMEOUT)
             while True:
@@ -105,7 +106,7 @@ def claim_and_complete(
                 if not tasks:
                     if requeue_done:
                         return report
-                    time.sleep(0.01)
+                    pause(0.01)
                     continue
                 report.claimed.extend(str(task.id) for task in tasks)
                 repository.heartbeat(task.id for task in tasks)
@@ -139,7 +140,7 @@ def expire_and_heartbeat(
     report = Report()
     chunk = 100
     try:
-        with sessionmaker(engine, expire_on_commit=False)() as session:
+        with open_session(engine, expire_on_commit=False) as session:
             repository = TaskRepository(session)
             while not stop.is_set():
                 start = report.passes * chunk % max(len(also_beat), 1)
@@ -147,22 +148,25 @@ def expire_and_heartbeat(
                 repository.update_expired_tasks(*timeouts)
                 sync.requeued.set()
                 report.passes += 1
-                time.sleep(0.005)
+                pause(0.005)
     except BaseException:
         report.fail()
     return report
 
 
 _sync: Sync | None = None
+_half = "sync"
 
 
-def share(start: Waitable, requeued: Flag) -> None:
-    """Process pool initializer: keep the primitives the parent shares with every worker.
+def share(start: Waitable, requeued: Flag, half: str = "sync") -> None:
+    """Process pool initializer: keep what the parent shares with every worker.
 
     Synchronization primitives reach a spawned process only as arguments of its start.
+    ``half`` is the half the pool's workers run on.
     """
-    global _sync
+    global _sync, _half
     _sync = Sync(start, requeued)
+    _half = half
 
 
 def in_process(work: Callable[..., Report], url: str, *args: Any) -> Report:
@@ -172,7 +176,7 @@ def in_process(work: Callable[..., Report], url: str, *args: Any) -> Report:
         assert _sync is not None, "the pool was not initialized with task_workers.share"
         engine = engine_for(url)
         try:
-            report = work(engine, _sync, *args)
+            report = on_half(_half, work, engine, _sync, *args)
         finally:
             engine.dispose()
     except BaseException:

@@ -7,7 +7,15 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
+from either import (
+    BaseRepository,
+    CaptionRepository,
+    MediaRepository,
+    TranscriptRepository,
+    VideoRepository,
+)
 from factories import media_with_outputs
+from halves import either_half  # noqa: F401
 from pydantic import ValidationError
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -23,13 +31,6 @@ from aana.core.models import (
 )
 from aana.exceptions.db import MediaIdAlreadyExistsException, NotFoundException
 from aana.storage.models import CaptionEntity, MediaEntity, TranscriptEntity, VideoEntity
-from aana.storage.repository import (
-    BaseRepository,
-    CaptionRepository,
-    MediaRepository,
-    TranscriptRepository,
-    VideoRepository,
-)
 from aana.testing.factories import VideoEntityFactory
 from aana.testing.queries import CapturedQueries
 

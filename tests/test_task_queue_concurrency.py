@@ -2,9 +2,12 @@
 
 Eight workers, as threads sharing an engine or as spawned processes with engines of their
 own, each with its own connection, claim from 2,000 tasks until none is left; then the same
-while expired tasks are swept and heartbeats sent.
+while expired tasks are swept and heartbeats sent. On the async half: eight tasks of one
+event loop, each on its own ``AsyncSession``, together with four processes running the async
+repositories on event loops of their own.
 """
 
+import asyncio
 import datetime
 import multiprocessing
 import threading
@@ -16,8 +19,10 @@ from typing import Any
 
 import pytest
 import task_workers
+from either import dispose_twins
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.util import await_only, greenlet_spawn
 from task_workers import Report, Sync
 
 from aana.storage.models import Status, TaskEntity
@@ -25,6 +30,7 @@ from aana.storage.repository.task import TaskRepository
 from aana.storage.types import utc_now
 
 WORKERS = 8
+ASYNC_PROCESSES = 4
 TASKS = 2000
 JOIN_TIMEOUT = 180
 BATCH = 10
@@ -55,14 +61,71 @@ def process_pool() -> Iterator[tuple[ProcessPoolExecutor, Sync]]:
         yield pool, sync
 
 
+@pytest.fixture(scope="module")
+def async_process_pool() -> Iterator[tuple[ProcessPoolExecutor, Any, Any]]:
+    """Four processes whose workers run the async repositories, and what they share."""
+    # The processes and the event loop in this process cross the start line together.
+    start, requeued = SPAWN.Barrier(ASYNC_PROCESSES + 1), SPAWN.Event()
+    with ProcessPoolExecutor(
+        ASYNC_PROCESSES,
+        mp_context=SPAWN,
+        initializer=task_workers.share,
+        initargs=(start, requeued, "async"),
+    ) as pool:
+        yield pool, start, requeued
+
+
+class LoopStartLine:
+    """The start line of the event loop's tasks: they go when the processes are at theirs."""
+
+    def __init__(self, processes: Any) -> None:
+        self._processes = processes
+        self._crossed: asyncio.Future[Any] | None = None
+
+    def wait(self, timeout: float | None = None) -> None:
+        await_only(self._wait(timeout))
+
+    async def _wait(self, timeout: float | None) -> None:
+        if self._crossed is None:
+            loop = asyncio.get_running_loop()
+            self._crossed = loop.run_in_executor(None, self._processes.wait, timeout)
+        await asyncio.wait_for(asyncio.shield(self._crossed), timeout)
+
+
 @pytest.fixture
 def engine(transactional_db_engine: Engine) -> Engine:
     """A fresh database the workers commit to for real."""
     return transactional_db_engine
 
 
-@pytest.fixture(params=["threads", "processes"])
+@pytest.fixture(params=["threads", "processes", "asyncio"])
 def runner(request: pytest.FixtureRequest) -> Runner:
+    if request.param == "asyncio":
+        pool, start, requeued = request.getfixturevalue("async_process_pool")
+        start.reset()
+        requeued.clear()
+
+        def run_async(engine: Engine, work: Callable[..., Report], *args: Any) -> list[Report]:
+            url = engine.url.render_as_string(hide_password=False)
+            in_loop = Sync(LoopStartLine(start), requeued)
+
+            async def together() -> list[Report]:
+                processes = [
+                    asyncio.wrap_future(pool.submit(task_workers.in_process, work, url, *args))
+                    for _ in range(ASYNC_PROCESSES)
+                ]
+                tasks = [greenlet_spawn(work, engine, in_loop, *args) for _ in range(WORKERS)]
+                try:
+                    reports = await asyncio.wait_for(
+                        asyncio.gather(*tasks, *processes), JOIN_TIMEOUT
+                    )
+                finally:
+                    await dispose_twins()
+                return list(reports)
+
+            return asyncio.run(together())
+
+        return Runner(Sync(start, requeued), run_async)
     if request.param == "threads":
         sync = Sync(threading.Barrier(WORKERS), threading.Event())
 
@@ -122,6 +185,7 @@ def test_workers_claim_every_task_exactly_once(engine: Engine, runner: Runner) -
 
     reports = runner.run(engine, task_workers.claim_until_empty, BATCH)
 
+    print("claims per worker:", [len(report.claimed) for report in reports])
     assert_no_errors(reports)
     assert_each_claimed_once(reports, task_ids)
     stored = stored_tasks(engine)

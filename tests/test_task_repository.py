@@ -7,13 +7,14 @@ import uuid
 from typing import Any
 
 import pytest
+from either import TaskRepository, open_session
+from halves import Half, either_half  # noqa: F401
 from pydantic import BaseModel
 from sqlalchemy import Engine, String, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from aana.exceptions.db import NotFoundException
 from aana.storage.models import Status, TaskEntity
-from aana.storage.repository.task import TaskRepository
 from aana.storage.types import utc_now
 from aana.testing.factories import TaskEntityFactory
 
@@ -681,12 +682,15 @@ def test_count_reports_every_status_and_the_total(repo: TaskRepository) -> None:
 
 
 def test_claims_are_committed_for_other_connections_to_see(
-    transactional_db_engine: Engine,
+    transactional_db_engine: Engine, half: Half
 ) -> None:
-    with Session(transactional_db_engine) as setup:
+    with open_session(transactional_db_engine) as setup:
         first, second = (TaskRepository(setup).save("/e", {"n": n}).id for n in range(2))
 
-    with Session(transactional_db_engine) as worker, Session(transactional_db_engine) as other:
+    with (
+        open_session(transactional_db_engine) as worker,
+        open_session(transactional_db_engine) as other,
+    ):
         claimed = TaskRepository(worker).fetch_unprocessed_tasks(limit=1)
 
         assert not worker.in_transaction()
@@ -696,15 +700,18 @@ def test_claims_are_committed_for_other_connections_to_see(
 
 
 def test_a_write_after_a_read_does_not_fail_when_another_connection_wrote_meanwhile(
-    transactional_db_engine: Engine,
+    transactional_db_engine: Engine, half: Half
 ) -> None:
     # On SQLite a transaction that has read cannot start writing once another connection
     # has committed: it fails at once with "database is locked", whatever the busy timeout.
-    with Session(transactional_db_engine) as setup:
+    with open_session(transactional_db_engine) as setup:
         repo = TaskRepository(setup)
         mine, theirs, queued = (repo.save("/e", {"n": n}).id for n in range(3))
 
-    with Session(transactional_db_engine) as worker, Session(transactional_db_engine) as other:
+    with (
+        open_session(transactional_db_engine) as worker,
+        open_session(transactional_db_engine) as other,
+    ):
         repo = TaskRepository(worker)
         assert repo.read(mine) is not None
         TaskRepository(other).update_status(theirs, Status.RUNNING)
@@ -738,5 +745,5 @@ def test_a_write_after_a_read_does_not_fail_when_another_connection_wrote_meanwh
         assert repo.delete(uuid.uuid4()) is None
         TaskRepository(other).heartbeat([theirs])
 
-    with Session(transactional_db_engine) as check:
+    with open_session(transactional_db_engine) as check:
         assert check.get(TaskEntity, added) is None

@@ -40,6 +40,26 @@ def create_database_engine(db: DbSettings) -> Engine:
         DatabaseConfigError: If the SQLite database's path is a directory, or its directory
             is missing or not writable.
     """
+    engine = create_engine(db.url(), **engine_arguments(db))
+    if db.datastore_type is DbType.SQLITE:
+        install_sqlite_transactions(engine)
+    return engine
+
+
+def engine_arguments(db: DbSettings) -> dict[str, Any]:
+    """Return the keyword arguments of ``create_engine`` for ``db``, checking an SQLite path.
+
+    The synchronous and the asynchronous engine take the same ones.
+
+    Args:
+        db (DbSettings): The database settings.
+
+    Returns:
+        dict[str, Any]: Pool, connection and driver arguments.
+
+    Raises:
+        DatabaseConfigError: If the SQLite database's path is unusable.
+    """
     pool: dict[str, Any] = {
         "pool_size": db.pool_size,
         "max_overflow": db.max_overflow,
@@ -52,23 +72,18 @@ def create_database_engine(db: DbSettings) -> Engine:
     if db.datastore_type is DbType.SQLITE:
         assert isinstance(db.datastore_config, SQLiteConfig)
         db.datastore_config.check_writable()
-        sqlite_pool = {"poolclass": StaticPool} if db.datastore_config.in_memory else pool
-        engine = create_engine(
-            db.url(),
-            connect_args={
-                "timeout": db.datastore_config.busy_timeout,
-                "check_same_thread": False,
-            },
-            **sqlite_pool,
-        )
-        install_sqlite_transactions(engine)
-        return engine
-    return create_engine(
-        db.url(),
-        pool_pre_ping=True,
-        connect_args={"connect_timeout": db.connect_timeout},
+        connect_args = {
+            "timeout": db.datastore_config.busy_timeout,
+            "check_same_thread": False,
+        }
+        if db.datastore_config.in_memory:
+            return {"connect_args": connect_args, "poolclass": StaticPool}
+        return {"connect_args": connect_args, **pool}
+    return {
+        "pool_pre_ping": True,
+        "connect_args": {"connect_timeout": db.connect_timeout},
         **pool,
-    )
+    }
 
 
 def install_sqlite_transactions(engine: Engine) -> None:
@@ -119,10 +134,10 @@ def _use_wal(cursor: Any) -> None:
     mode is kept in the file); the switch itself is retried for up to ten seconds.
     """
     cursor.execute("SELECT count(*) FROM sqlite_master")
-    if cursor.execute("PRAGMA journal_mode").fetchone()[0] == "memory":
+    if _journal_mode(cursor) == "memory":
         return  # an in-memory database has no file to keep a WAL beside
     for attempt in range(_WAL_SWITCH_ATTEMPTS):
-        if cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+        if _journal_mode(cursor) == "wal":
             return
         try:
             cursor.execute("PRAGMA journal_mode = WAL")
@@ -130,3 +145,10 @@ def _use_wal(cursor: Any) -> None:
             if "locked" not in str(error) or attempt == _WAL_SWITCH_ATTEMPTS - 1:
                 raise
             time.sleep(_WAL_SWITCH_PAUSE)
+
+
+def _journal_mode(cursor: Any) -> str:
+    # Two calls, as the DB-API has them: aiosqlite's adapted cursor returns no cursor from
+    # execute().
+    cursor.execute("PRAGMA journal_mode")
+    return str(cursor.fetchone()[0])

@@ -36,8 +36,7 @@ def get_engine() -> Engine:
     global _engine, _default_factory
     if _engine_override is not None:
         return _engine_override
-    if _refusal is not None:
-        raise RuntimeError(f"get_engine() refused: {_refusal}")
+    check_access("get_engine()")
     if _engine is None:
         with _lock:
             if _engine is None:
@@ -61,8 +60,7 @@ def get_session() -> Session:
     """
     if _factory_override is not None:
         return _factory_override()
-    if _refusal is not None:
-        raise RuntimeError(f"get_session() refused: {_refusal}")
+    check_access("get_session()")
     get_engine()
     assert _default_factory is not None
     return _default_factory()
@@ -78,6 +76,19 @@ def get_db() -> Iterator[Session]:
     """
     with get_session() as session:
         yield session
+
+
+def check_access(caller: str) -> None:
+    """Raise when access to the configured database is refused (see :func:`refuse_access`).
+
+    Args:
+        caller (str): The function asking, named in the error.
+
+    Raises:
+        RuntimeError: Within :func:`refuse_access`.
+    """
+    if _refusal is not None:
+        raise RuntimeError(f"{caller} refused: {_refusal}")
 
 
 def dispose_engine() -> None:

@@ -16,6 +16,11 @@ from pytest_postgresql import factories as postgresql_factories
 from aana.storage.session import refuse_access
 from aana.testing import alembic_fixtures
 from aana.testing.access import REFUSAL, _aana_db_marker, register_marker
+from aana.testing.async_fixtures import (
+    async_db_engine,
+    async_db_session,
+    async_transactional_db_engine,
+)
 from aana.testing.backends import PostgresDatabases, postgres_url
 from aana.testing.fixtures import (
     aana_migrations_config,
@@ -49,6 +54,9 @@ __all__ = [
     "aana_template",
     "aana_test_databases",
     "assert_max_queries",
+    "async_db_engine",
+    "async_db_session",
+    "async_transactional_db_engine",
     "count_queries",
     "db_engine",
     "db_session",

@@ -1,8 +1,12 @@
 """factory-boy factories for every aana entity.
 
 They write through the running test's ``db_session``, with no binding code in your
-``conftest.py``. A factory you write by subclassing one of these (or :class:`AanaFactory`)
-is bound the same way::
+``conftest.py``. In an async test, holding ``async_db_session``, await
+:meth:`AanaFactory.acreate` and :meth:`AanaFactory.acreate_batch` instead: factory-boy is
+synchronous, and they run it where the async session can send its statements.
+
+A factory you write by subclassing one of these (or :class:`AanaFactory`) is bound the same
+way::
 
     class ExtendedVideoEntityFactory(VideoEntityFactory):
         class Meta:
@@ -15,7 +19,9 @@ from typing import Any
 
 import factory
 import factory.fuzzy
+import greenlet
 from factory.alchemy import SQLAlchemyModelFactory
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from aana.core.models.asr import AsrSegment, AsrWord
 from aana.core.models.media import new_media_id
@@ -28,7 +34,7 @@ from aana.storage.models import (
     TranscriptEntity,
     VideoEntity,
 )
-from aana.testing.isolation import current_session
+from aana.testing.isolation import current_async_session, current_session
 
 
 class AanaFactory(SQLAlchemyModelFactory):  # type: ignore[misc]
@@ -38,6 +44,55 @@ class AanaFactory(SQLAlchemyModelFactory):  # type: ignore[misc]
         abstract = True
         sqlalchemy_session_factory = current_session
         sqlalchemy_session_persistence = "flush"
+
+    @classmethod
+    async def acreate(cls, **kwargs: Any) -> Any:
+        """Create and flush an entity in an async test, through its ``async_db_session``.
+
+        Args:
+            **kwargs (Any): Attribute values, as for ``create``.
+
+        Returns:
+            Any: The entity.
+        """
+        return await _async_session(cls).run_sync(lambda _session: cls.create(**kwargs))
+
+    @classmethod
+    async def acreate_batch(cls, size: int, **kwargs: Any) -> list[Any]:
+        """Create and flush ``size`` entities in an async test, through its ``async_db_session``.
+
+        Args:
+            size (int): How many.
+            **kwargs (Any): Attribute values, as for ``create_batch``.
+
+        Returns:
+            list[Any]: The entities.
+        """
+        entities: list[Any] = await _async_session(cls).run_sync(
+            lambda _session: cls.create_batch(size, **kwargs)
+        )
+        return entities
+
+    @classmethod
+    def _create(cls, model_class: type[Any], *args: Any, **kwargs: Any) -> Any:
+        # Outside a greenlet of SQLAlchemy's, the async session's flush could not send a
+        # statement and would leave the session broken: refuse before touching it.
+        if current_async_session() is not None and greenlet.getcurrent().parent is None:
+            raise RuntimeError(
+                f"{cls.__name__}() in an async test cannot write through async_db_session "
+                f"by itself: use `await {cls.__name__}.acreate(...)` (or acreate_batch)"
+            )
+        return super()._create(model_class, *args, **kwargs)
+
+
+def _async_session(factory_class: type[AanaFactory]) -> AsyncSession:
+    session = current_async_session()
+    if session is None:
+        raise RuntimeError(
+            f"{factory_class.__name__}.acreate() needs an async test holding async_db_session; "
+            f"with db_session, call {factory_class.__name__}() or .create()"
+        )
+    return session
 
 
 class MediaEntityFactory(AanaFactory):

@@ -5,44 +5,67 @@ session runs on one connection inside a transaction that the test never commits.
 ``join_transaction_mode="create_savepoint"`` every ``commit()`` the code under test makes
 releases a SAVEPOINT instead, so the code behaves as in production and nothing survives
 the test.
+
+The async ``async_db_session`` is the same recipe on an async connection. A test holds one
+of the two: they would be two connections, each blind to the other's uncommitted rows.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from functools import partial
 
 from sqlalchemy import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, sessionmaker
 
+from aana.storage.aio.session import override_async_session_factory
 from aana.storage.session import override_session_factory
 
 _current: Session | None = None
+_current_async: AsyncSession | None = None
 
 # One sessionmaker for all tests: every sessionmaker makes a Session subclass of its own, whose
 # event dispatch SQLAlchemy builds on first use; one per test made every test pay for it again.
 _joining_sessions = sessionmaker(join_transaction_mode="create_savepoint", expire_on_commit=False)
+_joining_async_sessions = async_sessionmaker(
+    join_transaction_mode="create_savepoint", expire_on_commit=False
+)
+
+_BOTH = (
+    "a test holds db_session or async_db_session, not both: they would be two connections, "
+    "each blind to the other's uncommitted rows"
+)
 
 
 def current_session() -> Session:
     """Return the session of the running test; factories are bound to it.
 
     Returns:
-        Session: The ``db_session`` of the running test.
+        Session: The ``db_session`` of the running test, or the ``sync_session`` of its
+        ``async_db_session``.
 
     Raises:
-        RuntimeError: If no test holding ``db_session`` is running.
+        RuntimeError: If no test holding ``db_session`` or ``async_db_session`` is running.
     """
-    if _current is None:
-        raise RuntimeError(
-            "no test database session is active: request the db_session fixture in the test "
-            "(or in a fixture it uses) before using an aana.testing factory"
-        )
-    return _current
+    if _current is not None:
+        return _current
+    if _current_async is not None:
+        return _current_async.sync_session
+    raise RuntimeError(
+        "no test database session is active: request the db_session fixture (async_db_session "
+        "in an async test) in the test, or in a fixture it uses, before using an aana.testing "
+        "factory"
+    )
+
+
+def current_async_session() -> AsyncSession | None:
+    """Return the ``async_db_session`` of the running test, or None."""
+    return _current_async
 
 
 def has_current_session() -> bool:
-    """Tell whether a test holding ``db_session`` is running."""
-    return _current is not None
+    """Tell whether a test holding ``db_session`` or ``async_db_session`` is running."""
+    return _current is not None or _current_async is not None
 
 
 @contextmanager
@@ -60,6 +83,8 @@ def isolated_session(engine: Engine) -> Iterator[Session]:
         Session: The test's session.
     """
     global _current
+    if _current_async is not None:
+        raise RuntimeError(_BOTH)
     connection = engine.connect()
     transaction = connection.begin()
     factory = partial(_joining_sessions, bind=connection)
@@ -88,4 +113,56 @@ def committing_sessions(engine: Engine) -> Iterator[None]:
         None
     """
     with override_session_factory(sessionmaker(engine, expire_on_commit=False), engine):
+        yield
+
+
+@asynccontextmanager
+async def isolated_async_session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """Yield an async session whose work is rolled back afterwards, however often it commits.
+
+    While the block runs, :func:`aana.storage.aio.session.get_async_session` returns sessions
+    on the same transaction and :func:`~aana.storage.aio.session.get_async_engine` returns
+    ``engine``.
+
+    Args:
+        engine (AsyncEngine): The async engine of the test database.
+
+    Yields:
+        AsyncSession: The test's session.
+
+    Raises:
+        RuntimeError: If the test holds ``db_session`` too.
+    """
+    global _current_async
+    if _current is not None:
+        raise RuntimeError(_BOTH)
+    connection = await engine.connect()
+    transaction = await connection.begin()
+    factory = partial(_joining_async_sessions, bind=connection)
+    session = factory()
+    previous, _current_async = _current_async, session
+    try:
+        with override_async_session_factory(factory, engine):
+            yield session
+    finally:
+        _current_async = previous
+        await session.close()
+        await transaction.rollback()
+        await connection.close()
+
+
+@contextmanager
+def committing_async_sessions(engine: AsyncEngine) -> Iterator[None]:
+    """Make :func:`aana.storage.aio.session.get_async_session` return real sessions on ``engine``.
+
+    :func:`aana.storage.aio.session.get_async_engine` returns ``engine`` meanwhile.
+
+    Args:
+        engine (AsyncEngine): The async engine of the test database.
+
+    Yields:
+        None
+    """
+    factory = async_sessionmaker(engine, expire_on_commit=False)
+    with override_async_session_factory(factory, engine):
         yield

@@ -9,13 +9,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from either import CaptionRepository, async_twin, on_async_half, on_half, open_session
 from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import URL
-from sqlalchemy.orm import Session
 
 from aana.configs import DbSettings
 from aana.storage.engine import create_database_engine
-from aana.storage.repository import CaptionRepository
 
 _barrier: Any = None
 
@@ -36,17 +35,21 @@ def init_worker(barrier: Any) -> None:
     _barrier = barrier
 
 
-def insert_captions(url: str, worker: int, count: int) -> dict[str, Any]:
+def insert_captions(url: str, worker: int, count: int, half: str = "sync") -> dict[str, Any]:
     """Save ``count`` captions, one transaction each, as a busy worker process would.
 
     Returns:
         dict: How many saves succeeded and the text of every error, so that the parent can
         report them all instead of the first.
     """
+    return on_half(half, _insert_captions, url, worker, count)
+
+
+def _insert_captions(url: str, worker: int, count: int) -> dict[str, Any]:
     engine = create_database_engine(settings_for(url))
     saved, errors = 0, []
     try:
-        with Session(engine) as session:
+        with open_session(engine) as session:
             repository = CaptionRepository(session)
             repository.read(1, check=False)  # connect before the barrier, not after it
             session.rollback()
@@ -81,11 +84,15 @@ def recorded_sql(engine: Engine) -> Iterator[list[str]]:
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         statements.append(statement)
 
-    event.listen(engine, "before_cursor_execute", record)
+    # On the async half, the statements go through the engine's async twin.
+    engines = [engine, async_twin(engine).sync_engine] if on_async_half() else [engine]
+    for target in engines:
+        event.listen(target, "before_cursor_execute", record)
     try:
         yield statements
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for target in engines:
+            event.remove(target, "before_cursor_execute", record)
 
 
 def terminate_backends(engine: Engine) -> int:

@@ -10,19 +10,20 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from either import TaskRepository, VideoRepository, open_session, remember_settings
+from halves import Half
 from own_postgres import OwnPostgres, Unavailable, own_postgres
 from reliability_workers import settings_for, terminate_backends
 from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.orm import Session
 from transaction_rule_support import MEDIA, connection_lost_exception, raw_media_ids
-from transaction_workers import sessions
 
 from aana.core.models import Video
 from aana.exceptions.db import DatabaseException
+from aana.storage import repository as sync_repository
 from aana.storage.engine import create_database_engine
 from aana.storage.migrations import alembic_config, upgrade
 from aana.storage.models.task import Status
-from aana.storage.repository import TaskRepository, VideoRepository
 from aana.testing.options import get_backend
 
 
@@ -86,15 +87,18 @@ def server(pytestconfig: pytest.Config) -> Iterator[OwnPostgres]:
 
 @pytest.fixture
 def own_engine(server: OwnPostgres) -> Iterator[Engine]:
-    engine = create_database_engine(settings_for(server.url, connect_timeout=5))
+    settings = settings_for(server.url, connect_timeout=5)
+    engine = remember_settings(create_database_engine(settings), settings)
     with engine.begin() as connection:
         connection.execute(text("TRUNCATE media, tasks CASCADE"))
     yield engine
     engine.dispose()
 
 
-def test_server_down_then_up_between_calls(server: OwnPostgres, own_engine: Engine) -> None:
-    with sessions(own_engine)() as session:
+def test_server_down_then_up_between_calls(
+    server: OwnPostgres, own_engine: Engine, half: Half
+) -> None:
+    with open_session(own_engine, expire_on_commit=False) as session:
         videos, tasks = VideoRepository(session), TaskRepository(session)
         videos.save(Video(media_id="before"))
         task_id = tasks.save("ep", {"n": 1}).id
@@ -113,8 +117,10 @@ def test_server_down_then_up_between_calls(server: OwnPostgres, own_engine: Engi
     assert raw_media_ids(own_engine) == {"before", "after"}
 
 
-def test_server_restarted_between_calls(server: OwnPostgres, own_engine: Engine) -> None:
-    with sessions(own_engine)() as session:
+def test_server_restarted_between_calls(
+    server: OwnPostgres, own_engine: Engine, half: Half
+) -> None:
+    with open_session(own_engine, expire_on_commit=False) as session:
         videos = VideoRepository(session)
         videos.save(Video(media_id="before"))
         assert videos.check_media_exists("before")  # a read: the old rule left it open
@@ -126,9 +132,9 @@ def test_server_restarted_between_calls(server: OwnPostgres, own_engine: Engine)
 
 
 def test_server_restarted_inside_the_callers_transaction(
-    server: OwnPostgres, own_engine: Engine
+    server: OwnPostgres, own_engine: Engine, half: Half
 ) -> None:
-    with sessions(own_engine)() as session:
+    with open_session(own_engine, expire_on_commit=False) as session:
         videos = VideoRepository(session)
         videos.save(Video(media_id="before"))
 
@@ -153,9 +159,10 @@ def engine(transactional_db_engine: Engine) -> Engine:
 
 
 @pytest.fixture
-def session(engine: Engine) -> Iterator[Session]:
-    with sessions(engine)() as session:
-        VideoRepository(session).save(Video(media_id="committed"))
+def session(engine: Engine, half: Half) -> Iterator[Session]:
+    with Session(engine) as setup:
+        sync_repository.VideoRepository(setup).save(Video(media_id="committed"))
+    with half.session(engine, expire_on_commit=False) as session:
         yield session
 
 

@@ -12,11 +12,14 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.config import Config
+from either import CaptionRepository, VideoRepository, dispose, on_connect, open_session
+from halves import Half
 from reliability_workers import settings_for, start_together, terminate_backends
-from sqlalchemy import Engine, event, func, inspect, select, text
+from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -25,7 +28,6 @@ from aana.exceptions.db import ConnectionLostException, DatabaseConfigError, Dat
 from aana.storage.engine import create_database_engine
 from aana.storage.migrations import alembic_config, current_revisions, upgrade
 from aana.storage.models import CaptionEntity, MediaEntity, VideoEntity
-from aana.storage.repository import CaptionRepository, VideoRepository
 
 RUN_SAVES = 300
 KILLS = 3
@@ -44,16 +46,18 @@ def media_ids(engine: Engine) -> set[str]:
 # --- PostgreSQL: every backend connection terminated ---------------------------------------
 
 
-def test_terminated_connections_lose_no_committed_row(transactional_db_engine: Engine) -> None:
+def test_terminated_connections_lose_no_committed_row(
+    transactional_db_engine: Engine, half: Half
+) -> None:
     engine = transactional_db_engine
     require(engine, "postgresql")
     committed = {f"committed-{n}" for n in range(50)}
-    with Session(engine) as session:
+    with open_session(engine) as session:
         VideoRepository(session).create_multiple([VideoEntity(id=i) for i in committed])
-    pending = Session(engine)
+    pending = open_session(engine)
     pending.add(VideoEntity(id="never-committed"))
     pending.flush()  # the row is in the database, inside an open transaction
-    idle = Session(engine)
+    idle = open_session(engine)
     VideoRepository(idle).check_media_exists("warm-up")
     idle.commit()  # its connection goes back to the pool, where it will be found dead
 
@@ -75,8 +79,14 @@ def test_terminated_connections_lose_no_committed_row(transactional_db_engine: E
     assert media_ids(engine) == committed | {"after-the-kill", "pending-recovered"}
 
 
-def test_connections_killed_during_a_run_of_writes(transactional_db_engine: Engine) -> None:
-    """300 saves on one session; at 1/4, 1/2 and 3/4 of the run every connection is killed."""
+def test_connections_killed_during_a_run_of_writes(
+    transactional_db_engine: Engine, half: Half
+) -> None:
+    """300 saves on one session; at 1/4, 1/2 and 3/4 of the run every connection is killed.
+
+    The saves run in the test's thread (on the async half, on its event loop), the kills in a
+    thread of their own.
+    """
     engine = transactional_db_engine
     require(engine, "postgresql")
     saved: list[str] = []
@@ -86,7 +96,7 @@ def test_connections_killed_during_a_run_of_writes(transactional_db_engine: Engi
     barrier = start_together(2)
 
     def write() -> None:
-        with Session(engine) as session:
+        with open_session(engine) as session:
             repository = VideoRepository(session)
             barrier.wait()
             for n in range(RUN_SAVES):
@@ -109,11 +119,12 @@ def test_connections_killed_during_a_run_of_writes(transactional_db_engine: Engi
                 time.sleep(0.001)
             kills.append(terminate_backends(engine))
 
-    threads = [threading.Thread(target=write), threading.Thread(target=kill)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    killer = threading.Thread(target=kill)
+    killer.start()
+    try:
+        write()
+    finally:
+        killer.join(timeout=120)
     failed = cut_before_commit + cut_at_commit
     stored = media_ids(engine)
     print(
@@ -225,7 +236,7 @@ def test_migration_failing_halfway_leaves_the_previous_revision(
 def fill_until_full(engine: Engine, rows: int) -> tuple[DatabaseFullException, int]:
     """Save batches of large captions until the disk is full; return the error and rows saved."""
     saved = 0
-    with Session(engine) as session:
+    with open_session(engine) as session:
         captions = CaptionRepository(session)
         for batch in range(10_000):
             try:
@@ -240,27 +251,29 @@ def fill_until_full(engine: Engine, rows: int) -> tuple[DatabaseFullException, i
     raise AssertionError("unreachable")
 
 
-def test_sqlite_size_limit_reached(transactional_db_engine: Engine) -> None:
+def test_sqlite_size_limit_reached(transactional_db_engine: Engine, half: Half) -> None:
     """``PRAGMA max_page_count`` caps the file, as a full disk would."""
     engine = transactional_db_engine
     require(engine, "sqlite")
-    with Session(engine) as session:
+    with open_session(engine) as session:
         VideoRepository(session).create_multiple(
             [VideoEntity(id=f"before-full-{n}") for n in range(100)]
         )
         pages = session.scalar(text("PRAGMA page_count"))
-    engine.dispose()
+    dispose(engine)
 
-    @event.listens_for(engine, "connect")
-    def _cap(dbapi_connection: sqlite3.Connection, _record: object) -> None:
-        dbapi_connection.execute(f"PRAGMA max_page_count = {pages + 64}")
+    def cap(dbapi_connection: Any, _record: object) -> None:
+        cursor = dbapi_connection.cursor()  # the DB-API's way: aiosqlite's adapter has no execute
+        cursor.execute(f"PRAGMA max_page_count = {pages + 64}")
+        cursor.close()
 
+    uncap = on_connect(engine, cap)
     error, saved = fill_until_full(engine, rows=20)
     print(f"max_page_count {pages + 64}: {saved} captions saved, then: {error}")
     assert "full" in str(error)
     assert saved > 0
-    event.remove(engine, "connect", _cap)
-    engine.dispose()
+    uncap()
+    dispose(engine)
     assert len(media_ids(engine)) == 100
     with Session(engine) as session:
         assert session.scalar(text("PRAGMA integrity_check")) == "ok"
@@ -294,12 +307,12 @@ def sqlite_on(path: Path) -> Engine:
     return engine
 
 
-def test_sqlite_on_a_full_filesystem(db_engine: Engine, tiny_filesystem: Path) -> None:
+def test_sqlite_on_a_full_filesystem(db_engine: Engine, tiny_filesystem: Path, half: Half) -> None:
     require(db_engine, "sqlite")
     database = tiny_filesystem / "aana.db"
     engine = sqlite_on(database)
     try:
-        with Session(engine) as session:
+        with open_session(engine) as session:
             VideoRepository(session).create_multiple(
                 [VideoEntity(id=f"before-full-{n}") for n in range(100)]
             )
@@ -307,7 +320,7 @@ def test_sqlite_on_a_full_filesystem(db_engine: Engine, tiny_filesystem: Path) -
         print(f"1 MiB tmpfs: {saved} captions saved, then: {error}")
         assert "full" in str(error)
     finally:
-        engine.dispose()
+        dispose(engine)
     # Reopened from scratch, the file is sound and holds everything committed.
     engine = create_database_engine(settings_for(f"sqlite:///{database}"))
     try:
@@ -325,13 +338,15 @@ def read_only_count(database: Path) -> int:
         return int(connection.execute("SELECT count(*) FROM media").fetchone()[0])
 
 
-def test_sqlite_on_a_read_only_filesystem(db_engine: Engine, tiny_filesystem: Path) -> None:
+def test_sqlite_on_a_read_only_filesystem(
+    db_engine: Engine, tiny_filesystem: Path, half: Half
+) -> None:
     require(db_engine, "sqlite")
     database = tiny_filesystem / "aana.db"
     engine = sqlite_on(database)
-    with Session(engine) as session:
+    with open_session(engine) as session:
         VideoRepository(session).create_multiple([VideoEntity(id=f"kept-{n}") for n in range(10)])
-    engine.dispose()
+    dispose(engine)
     subprocess.run(["mount", "-o", "remount,ro", str(tiny_filesystem)], check=True)
     for path in (database, tiny_filesystem / "new.db"):
         with pytest.raises(DatabaseConfigError, match="not writable") as caught:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from either import CaptionRepository, TaskRepository, VideoRepository, open_session
+from halves import Half
 from reliability_workers import recorded_sql
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
@@ -37,7 +39,6 @@ from transaction_rule_support import (
     raw_task_count,
     rule_engine,
 )
-from transaction_workers import sessions
 
 from aana.core.models import Video
 from aana.exceptions.db import (
@@ -47,7 +48,6 @@ from aana.exceptions.db import (
     NotFoundException,
 )
 from aana.storage.models.task import Status
-from aana.storage.repository import CaptionRepository, TaskRepository, VideoRepository
 from aana.storage.types import utc_now
 
 
@@ -58,8 +58,8 @@ def engine(transactional_db_engine: Engine) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def session(engine: Engine) -> Iterator[Session]:
-    with sessions(engine)() as session:
+def session(engine: Engine, half: Half) -> Iterator[Session]:
+    with half.session(engine, expire_on_commit=False) as session:
         yield session
 
 
@@ -288,7 +288,7 @@ def test_task_reads_are_current(engine: Engine, session: Session) -> None:
     held = tasks.save("ep", {"n": 1})  # the session holds the task from here on
     task_id = held.id
     assert tasks.read(task_id).status == Status.CREATED
-    with sessions(engine)() as other:
+    with open_session(engine, expire_on_commit=False) as other:
         TaskRepository(other).update_status(task_id, Status.RUNNING, progress=10.0)
     assert tasks.read(task_id).status == Status.RUNNING
     assert tasks.read(task_id).progress == 10.0

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from either import remember_settings
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,7 +31,7 @@ def sqlite_engine_with_timeout(
         datastore_type=DbType.SQLITE,
         datastore_config=SQLiteConfig(path=Path(path), busy_timeout=busy_timeout),
     )
-    return create_database_engine(settings)
+    return remember_settings(create_database_engine(settings), settings)
 
 
 def sessions(engine: Engine) -> sessionmaker[Session]:

@@ -57,13 +57,14 @@ class TaskRepository(BaseRepository[TaskEntity]):
     such a row back as text.
     """
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, model_class: type[TaskEntity] = TaskEntity) -> None:
         """Constructor.
 
         Args:
             session (Session): The session to work in.
+            model_class (type[TaskEntity]): The task entity class.
         """
-        super().__init__(session, TaskEntity)
+        super().__init__(session, model_class)
 
     def save(
         self, endpoint: str, data: Any, user_id: str | None = None, priority: int = 0

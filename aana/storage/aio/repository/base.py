@@ -1,0 +1,124 @@
+"""The generic async repository, and :func:`awaiting`, which makes a repository method async.
+
+An async repository holds the synchronous repository of the same kind, built on the async
+session's ``sync_session``; each of its methods is that repository's method, run through
+:meth:`AsyncSession.run_sync <sqlalchemy.ext.asyncio.AsyncSession.run_sync>` (see
+:mod:`aana.storage.aio`). An app that adds a method to its own repository writes it once,
+synchronously, and declares it here with :func:`awaiting`::
+
+    class ExtendedVideoRepository(aana.storage.aio.repository.VideoRepository[ExtendedVideo]):
+        sync_class = myapp.repository.ExtendedVideoRepository
+
+        get_by_title = awaiting(myapp.repository.ExtendedVideoRepository.get_by_title)
+"""
+
+import functools
+from collections.abc import Callable, Coroutine
+from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aana.storage.models.base import BaseEntity
+from aana.storage.repository import base as sync
+
+T = TypeVar("T", bound=BaseEntity)
+S = TypeVar("S")
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class Awaiting(Generic[S, P, R]):
+    """A repository method that runs its synchronous twin; made by :func:`awaiting`.
+
+    Read on an async repository, it is a coroutine function with the twin's parameters and
+    result. The twin is looked up by name on the repository's ``sync`` repository when
+    called, so a synchronous subclass's override is the one that runs.
+    """
+
+    def __init__(self, method: Callable[Concatenate[S, P], R]) -> None:
+        """Constructor.
+
+        Args:
+            method (Callable[Concatenate[S, P], R]): The synchronous method, read on its class.
+        """
+        self.name: str = method.__name__
+        self.__doc__ = method.__doc__
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        """Refuse a method declared under another name than its twin's."""
+        if name != self.name:
+            raise TypeError(
+                f"{owner.__name__}.{name} = awaiting(...{self.name}): an async method runs the "
+                f"synchronous method of the same name; name it {self.name}"
+            )
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> Self: ...
+
+    @overload
+    def __get__(
+        self, instance: "BaseRepository[Any]", owner: type[Any]
+    ) -> Callable[P, Coroutine[Any, Any, R]]: ...
+
+    def __get__(self, instance: "BaseRepository[Any] | None", owner: type[Any]) -> Any:
+        """Return the method bound to ``instance``, or this descriptor when read on a class."""
+        if instance is None:
+            return self
+        method: Callable[..., R] = getattr(instance.sync, self.name)
+        session = instance.session
+
+        @functools.wraps(method)
+        async def run(*args: Any, **kwargs: Any) -> R:
+            return await session.run_sync(lambda _sync_session: method(*args, **kwargs))
+
+        return run
+
+
+def awaiting(method: Callable[Concatenate[S, P], R]) -> Awaiting[S, P, R]:
+    """Declare the async twin of a synchronous repository method.
+
+    Args:
+        method (Callable[Concatenate[S, P], R]): The method, read on the synchronous class
+            (``TaskRepository.save``); for a generic class, on the class subscripted with the
+            async class's type variable (``BaseRepository[T].read``), so that the result
+            type follows the entity class.
+
+    Returns:
+        Awaiting[S, P, R]: The descriptor to assign, under the same name, in the async class.
+    """
+    return Awaiting(method)
+
+
+class BaseRepository(Generic[T]):
+    """Create, read and delete entities of one class, awaiting each call.
+
+    The async twin of :class:`aana.storage.repository.BaseRepository`: the same methods,
+    arguments, results, errors and transaction rule. A subclass names its synchronous twin
+    in ``sync_class``.
+
+    Attributes:
+        session (AsyncSession): The session the repository works in.
+        model_class (type[T]): The entity class.
+        table_name (str): The entity's table.
+        sync (aana.storage.repository.BaseRepository): The synchronous repository on the
+            session's ``sync_session`` that runs every call.
+    """
+
+    sync_class: ClassVar[type[sync.BaseRepository[Any]]] = sync.BaseRepository
+
+    def __init__(self, session: AsyncSession, model_class: type[T]) -> None:
+        """Constructor.
+
+        Args:
+            session (AsyncSession): The session to work in.
+            model_class (type[T]): The entity class.
+        """
+        self.session = session
+        self.model_class = model_class
+        self.sync = self.sync_class(session.sync_session, model_class)
+        self.table_name: str = self.sync.table_name
+
+    create = awaiting(sync.BaseRepository[T].create)
+    create_multiple = awaiting(sync.BaseRepository[T].create_multiple)
+    read = awaiting(sync.BaseRepository[T].read)
+    delete = awaiting(sync.BaseRepository[T].delete)

@@ -1,0 +1,17 @@
+"""The async repository of media entities."""
+
+from typing import TypeVar
+
+from aana.storage.aio.repository.base import BaseRepository, awaiting
+from aana.storage.models.media import MediaEntity
+from aana.storage.repository import media as sync
+
+M = TypeVar("M", bound=MediaEntity)
+
+
+class MediaRepository(BaseRepository[M]):
+    """The async twin of :class:`aana.storage.repository.MediaRepository`."""
+
+    sync_class = sync.MediaRepository
+
+    check_media_exists = awaiting(sync.MediaRepository[M].check_media_exists)

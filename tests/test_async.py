@@ -1,0 +1,175 @@
+"""The async half: every repository method has an awaitable twin; the async fixtures isolate.
+
+The repositories' behaviour on the async half is checked by the repository, race and fault
+tests, which run on both halves (see ``halves``). Here: the API's shape, the async engine's
+SQLite transactions, and the plugin's async fixtures and factories under pytest-asyncio.
+"""
+
+import inspect
+
+import pytest
+from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from aana.configs.db import DbSettings
+from aana.core.models import Video
+from aana.storage import repository as sync_repository
+from aana.storage.aio import repository as async_repository
+from aana.storage.aio.engine import create_async_database_engine
+from aana.storage.aio.repository import TaskRepository, VideoRepository, awaiting
+from aana.storage.aio.session import get_async_engine, get_async_session
+from aana.storage.models import MediaEntity, TaskEntity, VideoEntity
+from aana.storage.session import get_session
+from aana.testing.factories import CaptionEntityFactory, VideoEntityFactory
+
+PAIRS = [
+    (getattr(sync_repository, name), getattr(async_repository, name))
+    for name in sync_repository.__all__
+]
+
+
+MODELS = {"BaseRepository": TaskEntity, "MediaRepository": MediaEntity}
+
+
+def public_names(obj: object) -> set[str]:
+    return {name for name in dir(obj) if not name.startswith("_") and name != "sync_class"}
+
+
+@pytest.mark.parametrize(("sync_class", "async_class"), PAIRS, ids=[p[0].__name__ for p in PAIRS])
+def test_every_public_method_has_an_awaitable_twin_with_its_signature(
+    sync_class: type, async_class: type
+) -> None:
+    model = MODELS.get(sync_class.__name__)
+    async_repo = async_class(AsyncSession(), *([model] if model else []))
+    sync_repo = async_repo.sync
+    assert type(sync_repo) is sync_class
+    methods = {
+        name for name in public_names(sync_repo) if inspect.ismethod(getattr(sync_repo, name))
+    }
+    assert public_names(async_repo) - {"sync"} == public_names(sync_repo)
+    for name in methods:
+        method = getattr(async_repo, name)
+        assert inspect.iscoroutinefunction(method), name
+        assert inspect.signature(method) == inspect.signature(getattr(sync_repo, name)), name
+        assert method.__doc__ == getattr(sync_repo, name).__doc__
+
+
+def test_a_twin_declared_under_another_name_is_refused() -> None:
+    # Python 3.11 wraps an error of __set_name__ in a RuntimeError; 3.12 raises it as it is.
+    with pytest.raises((TypeError, RuntimeError)) as raised:
+
+        class Misnamed(TaskRepository):
+            store = awaiting(sync_repository.TaskRepository.save)
+
+    error = raised.value if isinstance(raised.value, TypeError) else raised.value.__cause__
+    assert "Misnamed.store" in str(error) and "name it save" in str(error)
+
+
+async def test_an_override_in_the_synchronous_subclass_is_what_runs(
+    async_db_session: AsyncSession,
+) -> None:
+    class TitledVideos(sync_repository.VideoRepository[VideoEntity]):
+        def save(self, video: Video) -> dict[str, str]:
+            return super().save(video.model_copy(update={"title": "from the override"}))
+
+    class AsyncTitledVideos(VideoRepository[VideoEntity]):
+        sync_class = TitledVideos
+
+    await AsyncTitledVideos(async_db_session).save(Video(media_id="overridden"))
+    stored = await async_db_session.get(VideoEntity, "overridden")
+    assert stored is not None and stored.title == "from the override"
+
+
+async def test_sqlite_writes_take_the_lock_up_front_on_aiosqlite(
+    async_db_engine: AsyncEngine,
+) -> None:
+    if async_db_engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's BEGIN modes")
+    assert async_db_engine.dialect.driver == "aiosqlite"
+    statements: list[str] = []
+    engine = create_async_database_engine(DbSettings.from_url(async_db_engine.url))
+    event.listen(
+        engine.sync_engine,
+        "before_cursor_execute",
+        lambda _conn, _cursor, statement, *_: statements.append(statement),
+    )
+    try:
+        async with AsyncSession(engine) as session:
+            assert await session.scalar(text("PRAGMA foreign_keys")) == 1
+            assert await session.scalar(text("PRAGMA journal_mode")) == "wal"
+            await session.rollback()
+            statements.clear()
+            task = await TaskRepository(session).save("/e", {})
+            # The transaction rule: the unit committed, and left no transaction open.
+            assert not session.in_transaction()
+            await session.delete(await session.get(TaskEntity, task.id))
+            await session.rollback()
+    finally:
+        await engine.dispose()
+    assert statements[0] == "BEGIN IMMEDIATE", statements
+    assert statements.count("BEGIN IMMEDIATE") == 1, statements
+
+
+async def test_application_sessions_join_the_test_transaction(
+    async_db_session: AsyncSession,
+) -> None:
+    await VideoRepository(async_db_session).save(Video(media_id="seen-by-app"))
+    async with get_async_session() as app_session:
+        assert await app_session.get(VideoEntity, "seen-by-app") is not None
+        await VideoRepository(app_session).save(Video(media_id="written-by-app"))
+    assert await async_db_session.get(VideoEntity, "written-by-app") is not None
+    assert get_async_engine() is not None
+
+
+@pytest.mark.parametrize("attempt", ["first", "second"])
+async def test_committed_rows_do_not_survive_the_test(
+    async_db_session: AsyncSession, attempt: str
+) -> None:
+    # Both runs see an empty table and commit the same id: the second would fail if the
+    # first one's commit had survived.
+    assert await async_db_session.scalar(select(func.count()).select_from(MediaEntity)) == 0
+    await VideoRepository(async_db_session).save(Video(media_id="isolation-pair", title=attempt))
+    await async_db_session.commit()
+    async with get_async_session() as app_session:
+        await app_session.commit()
+        assert await app_session.get(VideoEntity, "isolation-pair") is not None
+
+
+async def test_factories_write_through_the_async_session(async_db_session: AsyncSession) -> None:
+    video = await VideoEntityFactory.acreate(title="awaited")
+    captions = await CaptionEntityFactory.acreate_batch(3)
+    assert (await async_db_session.get(VideoEntity, video.id)).title == "awaited"
+    assert [caption.id for caption in captions] == sorted(caption.id for caption in captions)
+    count = select(func.count()).select_from(MediaEntity)
+    assert await async_db_session.scalar(count) == 1
+
+
+async def test_a_factory_called_without_await_says_what_to_do_and_breaks_nothing(
+    async_db_session: AsyncSession,
+) -> None:
+    with pytest.raises(RuntimeError, match=r"await VideoEntityFactory.acreate\(\.\.\.\)"):
+        VideoEntityFactory(title="not awaited")
+    video = await VideoEntityFactory.acreate()
+    assert await VideoRepository(async_db_session).check_media_exists(video.id)
+
+
+async def test_acreate_without_async_db_session_names_the_fixture(db_session: object) -> None:
+    with pytest.raises(RuntimeError, match="async_db_session"):
+        await VideoEntityFactory.acreate()
+
+
+async def test_sync_session_factories_are_refused_in_an_async_test(
+    async_db_session: AsyncSession,
+) -> None:
+    with pytest.raises(RuntimeError, match="refused"):
+        get_session()
+
+
+async def test_a_committing_engine_commits_for_real(
+    async_transactional_db_engine: AsyncEngine, transactional_db_engine: Engine
+) -> None:
+    async with get_async_session() as session:
+        await VideoRepository(session).save(Video(media_id="committed"))
+    with transactional_db_engine.connect() as other:
+        assert other.scalar(text("SELECT count(*) FROM video WHERE id = 'committed'")) == 1
+    assert get_async_engine() is async_transactional_db_engine
