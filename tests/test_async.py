@@ -11,11 +11,9 @@ import pytest
 from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from aana.configs.db import DbSettings
 from aana.core.models import Video
 from aana.storage import repository as sync_repository
 from aana.storage.aio import repository as async_repository
-from aana.storage.aio.engine import create_async_database_engine
 from aana.storage.aio.repository import TaskRepository, VideoRepository, awaiting
 from aana.storage.aio.session import get_async_engine, get_async_session
 from aana.storage.models import MediaEntity, TaskEntity, VideoEntity
@@ -81,33 +79,30 @@ async def test_an_override_in_the_synchronous_subclass_is_what_runs(
 
 
 async def test_sqlite_writes_take_the_lock_up_front_on_aiosqlite(
-    async_db_engine: AsyncEngine,
+    async_transactional_db_engine: AsyncEngine,
 ) -> None:
-    if async_db_engine.dialect.name != "sqlite":
+    engine = async_transactional_db_engine
+    if engine.dialect.name != "sqlite":
         pytest.skip("SQLite's BEGIN modes")
-    assert async_db_engine.dialect.driver == "aiosqlite"
+    assert engine.dialect.driver == "aiosqlite"
     statements: list[str] = []
-    engine = create_async_database_engine(DbSettings.from_url(async_db_engine.url))
     event.listen(
         engine.sync_engine,
         "before_cursor_execute",
         lambda _conn, _cursor, statement, *_: statements.append(statement),
     )
-    try:
-        async with AsyncSession(engine) as session:
-            assert await session.scalar(text("PRAGMA foreign_keys")) == 1
-            assert await session.scalar(text("PRAGMA journal_mode")) == "wal"
-            await session.rollback()
-            statements.clear()
-            task = await TaskRepository(session).save("/e", {})
-            # The transaction rule: the unit committed, and left no transaction open.
-            assert not session.in_transaction()
-            await session.delete(await session.get(TaskEntity, task.id))
-            await session.rollback()
-    finally:
-        await engine.dispose()
+    async with AsyncSession(engine) as session:
+        assert await session.scalar(text("PRAGMA foreign_keys")) == 1
+        assert await session.scalar(text("PRAGMA journal_mode")) == "wal"
+        await session.rollback()
+        statements.clear()
+        await TaskRepository(session).save("/e", {})
+        # The transaction rule: the unit committed, and left no transaction open.
+        assert not session.in_transaction()
+        await TaskRepository(session).count()
     assert statements[0] == "BEGIN IMMEDIATE", statements
     assert statements.count("BEGIN IMMEDIATE") == 1, statements
+    assert "BEGIN DEFERRED" in statements  # the read
 
 
 async def test_application_sessions_join_the_test_transaction(
@@ -173,3 +168,42 @@ async def test_a_committing_engine_commits_for_real(
     with transactional_db_engine.connect() as other:
         assert other.scalar(text("SELECT count(*) FROM video WHERE id = 'committed'")) == 1
     assert get_async_engine() is async_transactional_db_engine
+
+
+async def test_code_written_for_the_async_aana_sdk_runs_with_only_its_imports_changed(
+    async_db_session: AsyncSession,
+) -> None:
+    # The calls of the async Aana SDK's task queue and endpoints, keyword for keyword; only
+    # `aana.storage` became `aana.storage.aio` in the imports above.
+    from aana.storage.aio.repository.task import TaskRepository as AanaTaskRepository
+    from aana.storage.aio.repository.video import VideoRepository as AanaVideoRepository
+    from aana.storage.aio.session import get_db, get_session
+    from aana.storage.models.task import Status as TaskStatus
+
+    async with get_session() as session:
+        repo = AanaTaskRepository(session)
+        task = await repo.save(endpoint="/t", data={"x": 1}, user_id="u", priority=2)
+        failed = await repo.save(endpoint="/t", data={}, priority=1)
+        await repo.update_status(
+            task_id=failed.id, status=TaskStatus.FAILED, progress=0, result={"error": "E"}
+        )
+        claimed = await repo.fetch_unprocessed_tasks(
+            limit=5, max_retries=3, retryable_exceptions=["E"]
+        )
+        assert [t.id for t in claimed] == [task.id, failed.id]
+        await repo.update_status(
+            task_id=str(task.id), status=TaskStatus.RUNNING, progress=50, commit=False
+        )
+        await session.commit()
+        assert [t.id for t in await repo.get_active_tasks()] == [task.id, failed.id]
+        assert await repo.filter_incomplete_tasks([str(task.id)]) == [str(task.id)]
+        expired = await repo.update_expired_tasks(
+            execution_timeout=0, heartbeat_timeout=0, max_retries=1
+        )
+        assert {t.id for t in expired} == {task.id, failed.id}
+        await repo.retry_task(str(task.id))
+        assert (await repo.read(str(task.id))).status is TaskStatus.CREATED
+        assert await repo.delete(str(task.id), check=True) is not None
+        await AanaVideoRepository(session).save(Video(media_id="ported"))
+    async for session in get_db():
+        assert await AanaVideoRepository(session).check_media_exists("ported")

@@ -590,4 +590,4 @@ def test_the_plugin_migrates_the_apps_test_databases_when_told(tmp_path: Path, h
         )
     else:
         assert done.returncode == 0, done.stdout + done.stderr
-        assert "8 passed" in done.stdout
+        assert "10 passed" in done.stdout

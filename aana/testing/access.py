@@ -3,9 +3,13 @@
 As pytest-django does, the plugin refuses :func:`aana.storage.session.get_session` and
 :func:`~aana.storage.session.get_engine` for the whole run; ``db_session`` and
 ``transactional_db_engine`` lift the refusal for their test by pointing both at the test
-database. A test marked ``@pytest.mark.aana_db`` gets ``db_session``, and one marked
-``@pytest.mark.aana_db(transaction=True)`` gets ``transactional_db_engine``.
+database, and their async twins do the same for :func:`aana.storage.aio.session.get_async_session`.
+A test marked ``@pytest.mark.aana_db`` gets ``db_session``, and one marked
+``@pytest.mark.aana_db(transaction=True)`` gets ``transactional_db_engine``; an ``async def``
+test gets ``async_db_session`` or ``async_transactional_db_engine``.
 """
+
+import inspect
 
 import pytest
 
@@ -14,8 +18,9 @@ MARKER = "aana_db"
 REFUSAL = (
     "this test holds no test database, and outside one the aana.testing plugin refuses to "
     "reach the database DB_CONFIG names. Request the db_session fixture (or "
-    "transactional_db_engine for real commits), or mark the test with @pytest.mark.aana_db "
-    "(@pytest.mark.aana_db(transaction=True) for real commits)"
+    "transactional_db_engine for real commits; async_db_session or "
+    "async_transactional_db_engine for get_async_session()), or mark the test with "
+    "@pytest.mark.aana_db (@pytest.mark.aana_db(transaction=True) for real commits)"
 )
 
 
@@ -28,7 +33,7 @@ def register_marker(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(transaction=False): give the test a test database: db_session, or "
-        "transactional_db_engine with transaction=True",
+        "transactional_db_engine with transaction=True (their async_ twins for an async test)",
     )
 
 
@@ -45,4 +50,6 @@ def _aana_db_marker(request: pytest.FixtureRequest) -> None:
             f"transaction=False, not {marker.args or ''}{sorted(unknown) or ''}"
         )
     fixture = "transactional_db_engine" if marker.kwargs.get("transaction") else "db_session"
+    if inspect.iscoroutinefunction(getattr(request.node, "obj", None)):
+        fixture = f"async_{fixture}"
     request.getfixturevalue(fixture)

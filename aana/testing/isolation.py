@@ -11,7 +11,7 @@ of the two: they would be two connections, each blind to the other's uncommitted
 """
 
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from functools import partial
 
 from sqlalchemy import Engine
@@ -21,8 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from aana.storage.aio.session import override_async_session_factory
 from aana.storage.session import override_session_factory
 
-_current: Session | None = None
-_current_async: AsyncSession | None = None
+_current: Session | AsyncSession | None = None
 
 # One sessionmaker for all tests: every sessionmaker makes a Session subclass of its own, whose
 # event dispatch SQLAlchemy builds on first use; one per test made every test pay for it again.
@@ -47,25 +46,44 @@ def current_session() -> Session:
     Raises:
         RuntimeError: If no test holding ``db_session`` or ``async_db_session`` is running.
     """
-    if _current is not None:
-        return _current
-    if _current_async is not None:
-        return _current_async.sync_session
-    raise RuntimeError(
-        "no test database session is active: request the db_session fixture (async_db_session "
-        "in an async test) in the test, or in a fixture it uses, before using an aana.testing "
-        "factory"
-    )
+    if isinstance(_current, AsyncSession):
+        return _current.sync_session
+    if _current is None:
+        raise RuntimeError(
+            "no test database session is active: request the db_session fixture "
+            "(async_db_session in an async test) in the test, or in a fixture it uses, before "
+            "using an aana.testing factory"
+        )
+    return _current
 
 
 def current_async_session() -> AsyncSession | None:
     """Return the ``async_db_session`` of the running test, or None."""
-    return _current_async
+    return _current if isinstance(_current, AsyncSession) else None
 
 
 def has_current_session() -> bool:
     """Tell whether a test holding ``db_session`` or ``async_db_session`` is running."""
-    return _current is not None or _current_async is not None
+    return _current is not None
+
+
+@contextmanager
+def _held(
+    session: Session | AsyncSession, override: AbstractContextManager[None]
+) -> Iterator[None]:
+    """Make ``session`` the running test's, with the application's sessions joining it."""
+    global _current
+    previous = _current
+    if previous is not None and isinstance(previous, AsyncSession) != isinstance(
+        session, AsyncSession
+    ):
+        raise RuntimeError(_BOTH)
+    _current = session
+    try:
+        with override:
+            yield
+    finally:
+        _current = previous
 
 
 @contextmanager
@@ -81,20 +99,18 @@ def isolated_session(engine: Engine) -> Iterator[Session]:
 
     Yields:
         Session: The test's session.
+
+    Raises:
+        RuntimeError: If the test holds ``async_db_session``.
     """
-    global _current
-    if _current_async is not None:
-        raise RuntimeError(_BOTH)
     connection = engine.connect()
     transaction = connection.begin()
-    factory = partial(_joining_sessions, bind=connection)
-    session = factory()
-    previous, _current = _current, session
+    sessions = partial(_joining_sessions, bind=connection)
+    session = sessions()
     try:
-        with override_session_factory(factory, engine):
+        with _held(session, override_session_factory(sessions, engine)):
             yield session
     finally:
-        _current = previous
         session.close()
         transaction.rollback()
         connection.close()
@@ -131,21 +147,18 @@ async def isolated_async_session(engine: AsyncEngine) -> AsyncIterator[AsyncSess
         AsyncSession: The test's session.
 
     Raises:
-        RuntimeError: If the test holds ``db_session`` too.
+        RuntimeError: If the test holds ``db_session``.
     """
-    global _current_async
-    if _current is not None:
-        raise RuntimeError(_BOTH)
     connection = await engine.connect()
     transaction = await connection.begin()
-    factory = partial(_joining_async_sessions, bind=connection)
-    session = factory()
-    previous, _current_async = _current_async, session
+    session = _joining_async_sessions(bind=connection)
+    override = override_async_session_factory(
+        partial(_joining_async_sessions, bind=connection), engine
+    )
     try:
-        with override_async_session_factory(factory, engine):
+        with _held(session, override):
             yield session
     finally:
-        _current_async = previous
         await session.close()
         await transaction.rollback()
         await connection.close()

@@ -1,6 +1,6 @@
 """The benchmark cases, in the order of the issue."""
 
-from benchmarks.cases import captions, claims, imports, isolation, migrate, videos
+from benchmarks.cases import async_half, captions, claims, imports, isolation, migrate, videos
 from benchmarks.harness import Case
 
 CASES: tuple[Case, ...] = (
@@ -10,4 +10,5 @@ CASES: tuple[Case, ...] = (
     claims.CASE,
     migrate.CASE,
     imports.CASE,
+    async_half.CASE,
 )

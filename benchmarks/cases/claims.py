@@ -91,6 +91,16 @@ def _orm_floor_statement() -> Any:
     )
 
 
+def repository_worker(engine: Engine, batch: int) -> list[Any]:
+    """Claim with ``TaskRepository.fetch_unprocessed_tasks`` until the queue is empty."""
+    claimed: list[Any] = []
+    with Session(engine, expire_on_commit=False) as session:
+        tasks = TaskRepository(session)
+        while claim := tasks.fetch_unprocessed_tasks(limit=batch):
+            claimed += [task.id for task in claim]
+    return claimed
+
+
 def run(databases: BenchDatabases | None, profile: Profile) -> list[Comparison]:
     assert databases is not None
     engine = databases.migrated()
@@ -104,12 +114,7 @@ def _compare(databases: BenchDatabases, engine: Engine, profile: Profile) -> lis
     floor_statement = _orm_floor_statement()
 
     def library_worker(batch: int) -> list[Any]:
-        claimed: list[Any] = []
-        with Session(engine, expire_on_commit=False) as session:
-            tasks = TaskRepository(session)
-            while claim := tasks.fetch_unprocessed_tasks(limit=batch):
-                claimed += [task.id for task in claim]
-        return claimed
+        return repository_worker(engine, batch)
 
     def raw_worker(batch: int) -> list[Any]:
         claimed: list[Any] = []

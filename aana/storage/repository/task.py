@@ -57,14 +57,13 @@ class TaskRepository(BaseRepository[TaskEntity]):
     such a row back as text.
     """
 
-    def __init__(self, session: Session, model_class: type[TaskEntity] = TaskEntity) -> None:
+    def __init__(self, session: Session) -> None:
         """Constructor.
 
         Args:
             session (Session): The session to work in.
-            model_class (type[TaskEntity]): The task entity class.
         """
-        super().__init__(session, model_class)
+        super().__init__(session, TaskEntity)
 
     def save(
         self, endpoint: str, data: Any, user_id: str | None = None, priority: int = 0

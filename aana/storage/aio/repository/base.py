@@ -13,10 +13,12 @@ synchronously, and declares it here with :func:`awaiting`::
 """
 
 import functools
+import inspect
 from collections.abc import Callable, Coroutine
 from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from aana.storage.models.base import BaseEntity
 from aana.storage.repository import base as sync
@@ -105,6 +107,10 @@ class BaseRepository(Generic[T]):
     """
 
     sync_class: ClassVar[type[sync.BaseRepository[Any]]] = sync.BaseRepository
+    """The synchronous repository that runs the calls. It is built with the session's
+    ``sync_session``, followed by the entity class when its constructor takes one (aana's
+    do; an app's, such as ``ExtendedVideoRepository(session)``, may take the session alone and
+    name its entity class itself)."""
 
     def __init__(self, session: AsyncSession, model_class: type[T]) -> None:
         """Constructor.
@@ -114,11 +120,20 @@ class BaseRepository(Generic[T]):
             model_class (type[T]): The entity class.
         """
         self.session = session
-        self.model_class = model_class
-        self.sync = self.sync_class(session.sync_session, model_class)
+        self.sync = _sync_twin(self.sync_class, session.sync_session, model_class)
+        self.model_class: type[T] = self.sync.model_class
         self.table_name: str = self.sync.table_name
 
     create = awaiting(sync.BaseRepository[T].create)
     create_multiple = awaiting(sync.BaseRepository[T].create_multiple)
     read = awaiting(sync.BaseRepository[T].read)
     delete = awaiting(sync.BaseRepository[T].delete)
+
+
+def _sync_twin(
+    sync_class: type[sync.BaseRepository[Any]], session: Session, model_class: type[Any]
+) -> sync.BaseRepository[Any]:
+    """Build the synchronous repository of an async one (see ``BaseRepository.sync_class``)."""
+    if len(inspect.signature(sync_class).parameters) > 1:
+        return sync_class(session, model_class)
+    return sync_class(session)  # type: ignore[call-arg]
