@@ -6,11 +6,15 @@ SQLite transactions, and the plugin's async fixtures and factories under pytest-
 """
 
 import inspect
+import os
+import subprocess
+import sys
 
 import pytest
 from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from aana.configs.db import DbSettings
 from aana.core.models import Video
 from aana.storage import repository as sync_repository
 from aana.storage.aio import repository as async_repository
@@ -207,3 +211,45 @@ async def test_code_written_for_the_async_aana_sdk_runs_with_only_its_imports_ch
         await AanaVideoRepository(session).save(Video(media_id="ported"))
     async for session in get_db():
         assert await AanaVideoRepository(session).check_media_exists("ported")
+
+
+PROCESS_ENGINE_SCRIPT = """
+import asyncio
+from aana.core.models import Video
+from aana.storage.aio.repository import VideoRepository
+from aana.storage.aio.session import dispose_async_engine, get_async_engine, get_async_session
+
+async def main():
+    first = get_async_engine()
+    assert get_async_engine() is first
+    async with get_async_session() as session:
+        await VideoRepository(session).save(Video(media_id="from-db-config"))
+    await dispose_async_engine()
+    second = get_async_engine()
+    assert second is not first
+    async with get_async_session() as session:
+        print(await VideoRepository(session).check_media_exists("from-db-config"),
+              second.dialect.driver)
+    await dispose_async_engine()
+
+asyncio.run(main())
+"""
+
+
+def test_the_process_engine_is_built_from_db_config_once_and_rebuilt_after_dispose(
+    transactional_db_engine: Engine,
+) -> None:
+    # A process of its own: the plugin refuses DB_CONFIG's database inside the test run.
+    settings = DbSettings.from_url(transactional_db_engine.url)
+    env = {**os.environ, "DB_CONFIG": settings.model_dump_json()}
+    done = subprocess.run(
+        [sys.executable, "-c", PROCESS_ENGINE_SCRIPT],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    driver = "aiosqlite" if transactional_db_engine.dialect.name == "sqlite" else "psycopg"
+    assert done.stdout.split() == ["True", driver]
