@@ -85,7 +85,11 @@ def test_plugin_is_not_registered_through_an_entry_point() -> None:
     assert not [plugin for plugin in plugins if plugin.value.startswith("aana")]
 
 
-def test_pytest_p_loads_the_plugin_once(pytester: pytest.Pytester) -> None:
+def test_pytest_p_loads_the_plugin_once(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With every installed plugin, as an app's run has them (conftest.py blocks two).
+    monkeypatch.delenv("PYTEST_ADDOPTS")
     pytester.makeconftest('pytest_plugins = ["aana.testing"]')
     pytester.makepyfile(test_one="def test_one(db_session):\n    pass\n")
     result = run_pytest(pytester)

@@ -1,0 +1,23 @@
+"""The suite's own fixtures for nested pytest runs."""
+
+import pytest
+
+NESTED_RUN_OPTIONS = "-p no:faker -p no:hypothesispytest"
+"""Plugins a nested run blocks: installed here, used by no nested run, and slow to load.
+
+Faker's plugin (factory-boy brings Faker) and Hypothesis's import their whole libraries when
+pytest starts, which doubles the start-up of every nested run: about 1.4 of its 2.8 CPU-seconds.
+``test_pytest_p_loads_the_plugin_once`` runs with every installed plugin, as an app's run does.
+"""
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """pytester, its nested runs (and any child pytest) started without unused plugins.
+
+    pytester clears ``PYTEST_ADDOPTS`` for its runs; setting it afterwards reaches every child
+    process the test starts, pytester's own and those run with ``subprocess``, and their xdist
+    workers.
+    """
+    monkeypatch.setenv("PYTEST_ADDOPTS", NESTED_RUN_OPTIONS)
+    return pytester
