@@ -48,6 +48,7 @@ def schema_and_rows(engine: Engine) -> dict[str, object]:
         }
 
 
+@pytest.mark.subprocesses
 def test_aana_migrate_adopts_an_aana_sdk_database_keeping_every_row(
     alembic_engine: Engine,
 ) -> None:
@@ -124,6 +125,7 @@ def test_an_older_aana_sdk_revision_is_refused_and_left_alone(alembic_engine: En
     assert schema_and_rows(alembic_engine) == before
 
 
+@pytest.mark.subprocesses
 def test_an_aana_sdk_database_that_differs_from_its_head_is_refused_naming_the_difference(
     alembic_engine: Engine,
 ) -> None:
@@ -189,6 +191,7 @@ def test_task_data_pickles_are_never_loaded_beyond_plain_data() -> None:
 # A database made by create_all (issue 10, fault 8)
 
 
+@pytest.mark.subprocesses
 def test_aana_migrate_on_a_create_all_database_says_so_in_one_message(
     alembic_engine: Engine,
 ) -> None:
@@ -204,6 +207,7 @@ def test_aana_migrate_on_a_create_all_database_says_so_in_one_message(
         assert current_revisions(connection) == ()
 
 
+@pytest.mark.subprocesses
 def test_adopt_unversioned_records_a_matching_create_all_database_at_head(
     alembic_engine: Engine,
 ) -> None:
@@ -221,6 +225,7 @@ def test_adopt_unversioned_records_a_matching_create_all_database_at_head(
     assert "nothing to do" in run_aana(alembic_engine, "migrate").stdout
 
 
+@pytest.mark.subprocesses
 def test_adopt_unversioned_refuses_a_database_that_differs_from_the_models(
     alembic_engine: Engine,
 ) -> None:

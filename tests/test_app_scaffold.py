@@ -211,6 +211,7 @@ def test_the_app_below_covers_every_column_type_of_aanas_entities() -> None:
     assert used == set(RENDERED_TYPES)
 
 
+@pytest.mark.subprocesses
 def test_a_scaffolded_app_from_models_to_tests(database: Engine, tmp_path: Path) -> None:
     project = scaffold(tmp_path)
     (project / "clips_app" / "models.py").write_text(MODELS)
@@ -348,6 +349,7 @@ def test_a_scaffolded_app_from_models_to_tests(database: Engine, tmp_path: Path)
     assert "6 passed" in done.stdout
 
 
+@pytest.mark.subprocesses
 def test_init_refuses_to_overwrite_and_writes_nothing(tmp_path: Path) -> None:
     (tmp_path / "tox.ini").write_text("[tox]\n")
     (tmp_path / "pyproject.toml").write_text("[project]\n")
@@ -358,6 +360,7 @@ def test_init_refuses_to_overwrite_and_writes_nothing(tmp_path: Path) -> None:
     assert (tmp_path / "tox.ini").read_text() == "[tox]\n"
 
 
+@pytest.mark.subprocesses
 def test_init_keeps_existing_starters(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[project]\n")
     done = run("aana", "init", "clips_app", project=tmp_path)
@@ -367,6 +370,7 @@ def test_init_keeps_existing_starters(tmp_path: Path) -> None:
     assert "aana_models = clips_app.models" in (tmp_path / "clips_app" / "alembic.ini").read_text()
 
 
+@pytest.mark.subprocesses
 def test_init_refuses_a_name_that_is_not_a_package(tmp_path: Path) -> None:
     done = run("aana", "init", "clips-app", project=tmp_path)
     assert done.returncode == 1
@@ -374,6 +378,7 @@ def test_init_refuses_a_name_that_is_not_a_package(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.subprocesses
 def test_an_app_spec_naming_a_missing_attribute(tmp_path: Path) -> None:
     project = scaffold(tmp_path)
     done = run("aana", "migrate", "clips_app.app:nope", project=project)
@@ -381,6 +386,7 @@ def test_an_app_spec_naming_a_missing_attribute(tmp_path: Path) -> None:
     assert "module 'clips_app.app' has no attribute 'nope'" in done.stderr
 
 
+@pytest.mark.subprocesses
 def test_a_missing_postgresql_database_is_named_with_how_to_create_it(
     database: Engine, tmp_path: Path
 ) -> None:

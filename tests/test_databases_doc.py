@@ -86,6 +86,7 @@ def test_the_marked_blocks_are_the_example_apps_files() -> None:
     assert (REPO / marked[1][0]).read_text() == marked[1][1]
 
 
+@pytest.mark.subprocesses
 def test_the_generated_apps_models_map(tmp_path: Path) -> None:
     """In a subprocess: mapped here, the entities would join aana's own metadata.
 
@@ -110,6 +111,7 @@ def test_the_generated_apps_models_map(tmp_path: Path) -> None:
     assert done.stdout.splitlines() == ["['media.id', 'playlist.id']", "TranscriptEntity"]
 
 
+@pytest.mark.subprocesses
 def test_the_migration_commands_run_as_written(database: Engine, tmp_path: Path) -> None:
     (commands,) = [body for _, body in blocks("bash") if body.startswith("aana migrate")]
     env = {**os.environ, "DB_CONFIG": db_settings_for(database.url).model_dump_json()}

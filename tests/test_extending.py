@@ -224,6 +224,7 @@ SCAFFOLDED = [
 ]
 
 
+@pytest.mark.subprocesses
 def test_following_the_docs_page_writes_the_committed_revision(tmp_path: Path) -> None:
     """Run the page's commands, in order, in the app without its scaffold and migrations."""
     project = Path(
@@ -272,6 +273,7 @@ def test_following_the_docs_page_writes_the_committed_revision(tmp_path: Path) -
 # --- aana revision ---------------------------------------------------------------------
 
 
+@pytest.mark.subprocesses
 def test_revision_on_this_backend_writes_only_the_apps_table(
     database: Engine, tmp_path: Path
 ) -> None:
@@ -295,6 +297,7 @@ def test_revision_on_this_backend_writes_only_the_apps_table(
     assert "extended_video" in inspect(database).get_table_names()
 
 
+@pytest.mark.subprocesses
 def test_a_later_revision_follows_the_apps_head(database: Engine, tmp_path: Path) -> None:
     app = copy_app(tmp_path)
     assert aana_cli("migrate", APP_SPEC, app=app, engine=database).returncode == 0
@@ -330,6 +333,7 @@ def test_a_later_revision_follows_the_apps_head(database: Engine, tmp_path: Path
     assert "rating" in columns
 
 
+@pytest.mark.subprocesses
 def test_autogenerate_needs_a_database_at_head(database: Engine, tmp_path: Path) -> None:
     app = copy_app(tmp_path)
     done = aana_cli(
@@ -340,6 +344,7 @@ def test_autogenerate_needs_a_database_at_head(database: Engine, tmp_path: Path)
     assert app_revisions(app) == [app / APP_REVISION.relative_to(APP)]
 
 
+@pytest.mark.subprocesses
 def test_revision_needs_an_app_with_migrations(tmp_path: Path) -> None:
     (tmp_path / "plain_app.py").write_text(
         'from aana.sdk import AanaSDK\n\naana_app = AanaSDK(name="plain")\n'
@@ -430,6 +435,7 @@ def test_autogenerate_creates_and_drops_enum_types(database: Engine, tmp_path: P
 # --- aana migrate and aana migrate --check ---------------------------------------------
 
 
+@pytest.mark.subprocesses
 def test_migrate_applies_aanas_revisions_then_the_apps(database: Engine, tmp_path: Path) -> None:
     app = copy_app(tmp_path)
     app_head = header(APP_REVISION, "revision")
@@ -460,12 +466,14 @@ def test_migrate_applies_aanas_revisions_then_the_apps(database: Engine, tmp_pat
     assert app_head in done.stderr
 
 
+@pytest.mark.subprocesses
 def test_check_without_an_app_on_aanas_own_database(database: Engine, tmp_path: Path) -> None:
     assert aana_cli("migrate", "--check", app=tmp_path, engine=database).returncode == 1
     assert aana_cli("migrate", app=tmp_path, engine=database).returncode == 0
     assert aana_cli("migrate", "--check", app=tmp_path, engine=database).returncode == 0
 
 
+@pytest.mark.subprocesses
 def test_check_with_an_invalid_db_config_exits_2(tmp_path: Path) -> None:
     app = copy_app(tmp_path)
     env_config = json.dumps({"datastore_type": "oracle"})
@@ -496,6 +504,7 @@ def newer_aana_release(tmp_path: Path) -> Path:
     return site
 
 
+@pytest.mark.subprocesses
 def test_a_newer_aana_is_applied_without_editing_the_app(database: Engine, tmp_path: Path) -> None:
     app = copy_app(tmp_path)
     app_head = header(APP_REVISION, "revision")
@@ -549,6 +558,7 @@ def test_a_newer_aana_is_applied_without_editing_the_app(database: Engine, tmp_p
 
 
 @pytest.mark.parametrize("how", ["flag", "env", "none"])
+@pytest.mark.subprocesses
 def test_the_plugin_migrates_the_apps_test_databases_when_told(tmp_path: Path, how: str) -> None:
     """The app's tests, given its alembic.ini by flag, by env var, or not at all.
 

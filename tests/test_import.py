@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 PROBE = r"""
 import importlib, json, os, pkgutil, sys
 import sqlalchemy
@@ -28,6 +30,7 @@ print(json.dumps({"modules": modules, "engines": created}))
 """
 
 
+@pytest.mark.subprocesses
 def test_importing_every_module_has_no_side_effects(tmp_path: Path) -> None:
     db_path = tmp_path / "data" / "aana.db"
     env = {

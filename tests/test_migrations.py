@@ -74,6 +74,7 @@ def test_check_constraints_are_in_the_migrated_schema(alembic_engine: Engine) ->
     }
 
 
+@pytest.mark.subprocesses
 def test_aana_migrate_says_what_it_did_and_a_second_run_is_a_no_op(
     alembic_engine: Engine,
 ) -> None:
@@ -85,6 +86,7 @@ def test_aana_migrate_says_what_it_did_and_a_second_run_is_a_no_op(
     assert f"Database already at head ({HEAD}); nothing to do." in second.stdout
 
 
+@pytest.mark.subprocesses
 def test_two_migrate_processes_started_together_both_succeed(alembic_engine: Engine) -> None:
     env = {**os.environ, "DB_CONFIG": db_config(alembic_engine)}
     processes = [
@@ -111,6 +113,7 @@ def test_sdk_migrate_applies_the_same_migrations(alembic_engine: Engine) -> None
     assert not AanaSDK(name="test_app").migrate(settings).changed
 
 
+@pytest.mark.subprocesses
 def test_cli_help_lists_migrate() -> None:
     result = subprocess.run([AANA, "--help"], capture_output=True, text=True, check=True)
     assert "migrate" in result.stdout
@@ -124,6 +127,7 @@ def test_cli_help_lists_migrate() -> None:
         ('{"datastore_type": "postgresql", "datastore_config": {}}', "datastore_config.host"),
     ],
 )
+@pytest.mark.subprocesses
 def test_cli_names_the_bad_setting(config: str, expected: str) -> None:
     env = {**os.environ, "DB_CONFIG": config}
     result = subprocess.run([AANA, "migrate"], env=env, capture_output=True, text=True)
@@ -132,6 +136,7 @@ def test_cli_names_the_bad_setting(config: str, expected: str) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.subprocesses
 def test_cli_hides_the_password_when_the_server_is_unreachable() -> None:
     secret = "hunter2-secret"
     config = {
@@ -147,6 +152,7 @@ def test_cli_hides_the_password_when_the_server_is_unreachable() -> None:
     assert secret not in result.stdout + result.stderr
 
 
+@pytest.mark.subprocesses
 def test_alembic_from_the_repository_root_sees_no_pending_model_changes(
     alembic_engine: Engine,
 ) -> None:

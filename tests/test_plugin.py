@@ -34,11 +34,13 @@ def option_probe(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> 
     return pytester
 
 
+@pytest.mark.subprocesses
 def test_option_defaults(option_probe: pytest.Pytester) -> None:
     result = run_pytest(option_probe, "--co")
     result.stdout.fnmatch_lines(["*DB=sqlite*", "*URL=None*"])
 
 
+@pytest.mark.subprocesses
 def test_cli_beats_env_beats_ini(
     option_probe: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -59,12 +61,14 @@ def test_cli_beats_env_beats_ini(
     result.stdout.fnmatch_lines(["*DB=postgresql*", "*URL=postgresql://cli@h/db*"])
 
 
+@pytest.mark.subprocesses
 def test_unknown_backend_is_a_usage_error(option_probe: pytest.Pytester) -> None:
     result = run_pytest(option_probe, "--aana-db=oracle")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--aana-db / AANA_TEST_DB / aana_db: unknown backend 'oracle'*"])
 
 
+@pytest.mark.subprocesses
 def test_unreachable_server_fails_fast_naming_host_and_port(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_db="def test_db(db_session):\n    pass\n")
     result = pytester.runpytest_subprocess(
@@ -85,7 +89,12 @@ def test_plugin_is_not_registered_through_an_entry_point() -> None:
     assert not [plugin for plugin in plugins if plugin.value.startswith("aana")]
 
 
-def test_pytest_p_loads_the_plugin_once(pytester: pytest.Pytester) -> None:
+@pytest.mark.subprocesses
+def test_pytest_p_loads_the_plugin_once(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With every installed plugin, as an app's run has them (conftest.py blocks two).
+    monkeypatch.delenv("PYTEST_ADDOPTS")
     pytester.makeconftest('pytest_plugins = ["aana.testing"]')
     pytester.makepyfile(test_one="def test_one(db_session):\n    pass\n")
     result = run_pytest(pytester)
@@ -192,6 +201,7 @@ def test_transactional_databases_start_empty(transactional_db_engine: Engine, at
         )
 
 
+@pytest.mark.subprocesses
 def test_xdist_workers_share_one_template(
     pytester: pytest.Pytester, request: pytest.FixtureRequest
 ) -> None:
@@ -215,6 +225,7 @@ def test_xdist_workers_share_one_template(
     result.assert_outcomes(passed=6)
 
 
+@pytest.mark.subprocesses
 def test_without_the_plugin_db_session_is_not_found(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_one="def test_one(db_session):\n    pass\n")
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")

@@ -42,6 +42,7 @@ def test_the_transaction_marker_gives_real_commits() -> None:
     assert found == 1
 
 
+@pytest.mark.subprocesses
 def test_a_marker_with_an_unknown_argument_names_it(
     pytester: pytest.Pytester, pytestconfig: pytest.Config
 ) -> None:
@@ -54,6 +55,7 @@ def test_a_marker_with_an_unknown_argument_names_it(
     assert result.ret != pytest.ExitCode.OK
 
 
+@pytest.mark.subprocesses
 def test_a_plugin_run_writes_nothing_to_the_database_db_config_names(
     pytester: pytest.Pytester, pytestconfig: pytest.Config, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -6,6 +6,8 @@ from sqlalchemy.engine import make_url
 
 from aana.testing.options import POSTGRES_URL, get_backend, get_option
 
+pytestmark = pytest.mark.subprocesses
+
 
 @pytest.fixture
 def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:

@@ -21,6 +21,7 @@ CHECKS = [
 
 
 @pytest.mark.parametrize("layout", ["no conftest", "tests/conftest.py", "nested tests"])
+@pytest.mark.subprocesses
 def test_checks_run_wherever_the_tests_live(
     pytester: pytest.Pytester, pytestconfig: pytest.Config, layout: str
 ) -> None:
@@ -35,6 +36,7 @@ def test_checks_run_wherever_the_tests_live(
         result.stdout.fnmatch_lines([f"*aana-migration-checks::{check} PASSED*"])
 
 
+@pytest.mark.subprocesses
 def test_checks_are_marked_alembic_and_deselectable(
     pytester: pytest.Pytester, pytestconfig: pytest.Config
 ) -> None:
@@ -45,6 +47,7 @@ def test_checks_are_marked_alembic_and_deselectable(
     skipped.assert_outcomes(passed=1)
 
 
+@pytest.mark.subprocesses
 def test_without_the_flag_no_check_is_collected(
     pytester: pytest.Pytester, pytestconfig: pytest.Config
 ) -> None:
@@ -53,6 +56,7 @@ def test_without_the_flag_no_check_is_collected(
     run_plugin(pytester, pytestconfig).assert_outcomes(passed=1)
 
 
+@pytest.mark.subprocesses
 def test_test_alembic_that_selects_nothing_is_an_error(
     pytester: pytest.Pytester, pytestconfig: pytest.Config
 ) -> None:
@@ -65,6 +69,7 @@ def test_test_alembic_that_selects_nothing_is_an_error(
     result.stderr.fnmatch_lines(["*--test-alembic selects no migration check*"])
 
 
+@pytest.mark.subprocesses
 def test_an_unknown_check_name_is_an_error(
     pytester: pytest.Pytester, pytestconfig: pytest.Config
 ) -> None:

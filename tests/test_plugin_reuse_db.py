@@ -83,6 +83,7 @@ def project(pytester: pytest.Pytester, pytestconfig: pytest.Config) -> Iterator[
     built.drop_kept_template()
 
 
+@pytest.mark.subprocesses
 def test_the_second_run_reuses_the_template_and_create_db_rebuilds_it(project: Project) -> None:
     project.run()
     assert project.migrations_run() == 1
@@ -92,6 +93,7 @@ def test_the_second_run_reuses_the_template_and_create_db_rebuilds_it(project: P
     assert project.migrations_run() == 2
 
 
+@pytest.mark.subprocesses
 def test_a_changed_migration_builds_a_new_template(project: Project) -> None:
     project.run()
     before = project.key()
@@ -104,6 +106,7 @@ def test_a_changed_migration_builds_a_new_template(project: Project) -> None:
         project.drop_kept_template(before)
 
 
+@pytest.mark.subprocesses
 def test_two_runs_started_together_migrate_once(project: Project) -> None:
     runs = [
         subprocess.Popen(
@@ -121,6 +124,7 @@ def test_two_runs_started_together_migrate_once(project: Project) -> None:
     assert project.migrations_run() == 1
 
 
+@pytest.mark.subprocesses
 def test_without_reuse_every_run_migrates(project: Project) -> None:
     for _ in range(2):
         done = subprocess.run(
@@ -136,6 +140,7 @@ def test_without_reuse_every_run_migrates(project: Project) -> None:
     assert project.migrations_run() == 2
 
 
+@pytest.mark.subprocesses
 def test_a_reuse_flag_that_is_not_a_yes_or_no_is_a_usage_error(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
 
 from aana.testing.backends import db_settings_for
@@ -12,6 +13,7 @@ from aana.testing.backends import db_settings_for
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.subprocesses
 def test_quickstart_stores_and_reads_back(alembic_engine: Engine, tmp_path: Path) -> None:
     env = {**os.environ, "DB_CONFIG": db_settings_for(alembic_engine.url).model_dump_json()}
     bin_dir = Path(sys.executable).parent

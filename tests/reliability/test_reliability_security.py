@@ -382,6 +382,7 @@ def test_password_absent_from_logs_of_a_working_migration(
     assert SECRET not in result.describe()
 
 
+@pytest.mark.subprocesses
 def test_password_absent_from_cli_output(db_engine: Engine, tmp_path: Path) -> None:
     """``aana migrate`` as a real process: unreachable, malformed and working configs."""
     config = {
@@ -539,6 +540,7 @@ def test_writes_through_every_fixture(db_session, transactional_db_engine):
 """
 
 
+@pytest.mark.subprocesses
 def test_plugin_run_leaves_the_named_database_alone(
     db_engine: Engine, pytester: pytest.Pytester, tmp_path: Path
 ) -> None:
