@@ -236,6 +236,7 @@ asyncio.run(main())
 """
 
 
+@pytest.mark.subprocesses
 def test_the_process_engine_is_built_from_db_config_once_and_rebuilt_after_dispose(
     transactional_db_engine: Engine,
 ) -> None:

@@ -86,6 +86,7 @@ async def test_under_anyio(async_db_session):
 """
 
 
+@pytest.mark.subprocesses
 def test_a_users_async_tests_in_pytest_asyncios_strict_mode_and_under_anyio(
     pytester: pytest.Pytester, pytestconfig: pytest.Config
 ) -> None:
