@@ -12,15 +12,29 @@ import sys
 
 import pytest
 from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import Session
 
 from aana.configs.db import DbSettings
 from aana.core.models import Video
+from aana.exceptions.db import (
+    CheckViolation,
+    DatabaseConfigError,
+    MediaIdAlreadyExistsException,
+    UniqueViolation,
+)
 from aana.storage import repository as sync_repository
 from aana.storage.aio import repository as async_repository
-from aana.storage.aio.repository import TaskRepository, VideoRepository, awaiting
+from aana.storage.aio.engine import create_async_database_engine
+from aana.storage.aio.repository import (
+    CaptionRepository,
+    TaskRepository,
+    VideoRepository,
+    awaiting,
+)
 from aana.storage.aio.session import get_async_engine, get_async_session
-from aana.storage.models import MediaEntity, TaskEntity, VideoEntity
+from aana.storage.models import MediaEntity, Status, TaskEntity, VideoEntity
 from aana.storage.session import get_session
 from aana.testing.factories import CaptionEntityFactory, VideoEntityFactory
 
@@ -157,11 +171,16 @@ async def test_acreate_without_async_db_session_names_the_fixture(db_session: ob
         await VideoEntityFactory.acreate()
 
 
-async def test_sync_session_factories_are_refused_in_an_async_test(
+async def test_the_sync_half_is_refused_in_an_async_test_naming_the_async_one(
     async_db_session: AsyncSession,
 ) -> None:
-    with pytest.raises(RuntimeError, match="refused"):
+    with pytest.raises(RuntimeError, match=r"get_session\(\) refused: this test holds async_db"):
         get_session()
+
+
+def test_the_async_half_is_refused_in_a_sync_test_naming_the_sync_one(db_session: Session) -> None:
+    with pytest.raises(RuntimeError, match=r"get_async_session\(\) refused: this test holds db_s"):
+        get_async_session()
 
 
 async def test_a_committing_engine_commits_for_real(
@@ -223,7 +242,10 @@ async def main():
     first = get_async_engine()
     assert get_async_engine() is first
     async with get_async_session() as session:
-        await VideoRepository(session).save(Video(media_id="from-db-config"))
+        await VideoRepository(session).save(Video(media_id="from-db-config", title="t"))
+        video = await VideoRepository(session).read("from-db-config")
+        await session.commit()
+        assert video.title == "t"  # not expired by the commit: no await could load it
     await dispose_async_engine()
     second = get_async_engine()
     assert second is not first
@@ -254,3 +276,61 @@ def test_the_process_engine_is_built_from_db_config_once_and_rebuilt_after_dispo
     assert done.returncode == 0, done.stderr
     driver = "aiosqlite" if transactional_db_engine.dialect.name == "sqlite" else "psycopg"
     assert done.stdout.split() == ["True", driver]
+
+
+def test_the_in_memory_database_is_refused_to_the_async_engine_naming_the_path() -> None:
+    settings = DbSettings.from_url("sqlite:///:memory:")
+    with pytest.raises(DatabaseConfigError, match=r"':memory:'.*use a database file"):
+        create_async_database_engine(settings)
+
+
+def every_column(entity: object) -> dict[str, object]:
+    """Read every column attribute: in async code an expired one raises MissingGreenlet."""
+    mapper = sa_inspect(entity).mapper
+    return {attribute.key: getattr(entity, attribute.key) for attribute in mapper.column_attrs}
+
+
+async def test_returned_entities_stay_readable_in_async_code_after_a_refused_write(
+    async_db_session: AsyncSession,
+) -> None:
+    # Plain async code, not the both-halves bridge: a lazy load here raises MissingGreenlet.
+    async with get_async_session() as session:
+        videos, tasks = VideoRepository(session), TaskRepository(session)
+        captions = CaptionRepository(session)
+        task = await tasks.save("/e", {"n": 1})
+        await videos.save(Video(media_id="kept", title="kept"))
+        video = await videos.read("kept")
+        saved = await captions.save_all("m", ["a", "b"], [0.0, 1.0], [0, 1])
+        held = [task, video, *saved]
+        with pytest.raises(MediaIdAlreadyExistsException):
+            await videos.save(Video(media_id="kept"))
+        with pytest.raises(CheckViolation):
+            await captions.save("m", "negative frame", 1.0, -1)
+        with pytest.raises(UniqueViolation):
+            await tasks.create_multiple([TaskEntity(id=task.id, endpoint="/e", data={})])
+        for entity in held:
+            assert every_column(entity)["id"] is not None
+        assert every_column(video)["title"] == "kept"
+
+
+async def test_every_method_returns_entities_readable_in_async_code(
+    async_db_session: AsyncSession,
+) -> None:
+    async with get_async_session() as session:
+        tasks, videos = TaskRepository(session), VideoRepository(session)
+        returned: list[object] = []
+        saved = await tasks.save("/e", {"n": 1}, priority=1)
+        returned += [saved, *await tasks.create_multiple([TaskEntity(endpoint="/e", data={})])]
+        returned += await tasks.fetch_unprocessed_tasks(limit=1)
+        returned += [await tasks.update_status(saved.id, Status.RUNNING, progress=5.0)]
+        returned += await tasks.get_active_tasks()
+        returned += await tasks.get_tasks()
+        returned += await tasks.update_expired_tasks(0, 0, max_retries=5)
+        returned += [await tasks.retry_task(saved.id), await tasks.read(saved.id)]
+        returned += [await tasks.delete(saved.id)]
+        returned += await videos.create_multiple([VideoEntity(id="v1"), VideoEntity(id="v2")])
+        returned += [await videos.read("v1"), await videos.delete("v2")]
+        returned += [await CaptionRepository(session).save("m", "c", 0.5, 15)]
+        assert len(returned) >= 12
+        for entity in returned:
+            every_column(entity)

@@ -1,5 +1,6 @@
 """docs/databases.md: every code block runs, and the page covers every entity and repository."""
 
+import asyncio
 import inspect
 import json
 import os
@@ -8,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
@@ -55,10 +57,19 @@ def test_the_async_blocks_run(
     """The async blocks, with get_async_session() on a database that commits for real."""
     runnable = [body for path, body in blocks("python") if path is None and is_async(body)]
     assert len(runnable) == 2
+    namespace: dict[str, Any] = {}
     for body in runnable:
-        exec(compile(body, str(PAGE), "exec"), {})
+        exec(compile(body, str(PAGE), "exec"), namespace)
+
+    async def the_declared_twin_runs() -> None:
+        async with namespace["get_async_session"]() as session:
+            videos = namespace["AsyncTitledVideoRepository"](session)
+            await videos.save(namespace["Video"](media_id="titled", title="A title"))
+            assert await videos.title_of("titled") == "A title"
+
+    asyncio.run(the_declared_twin_runs())
     with transactional_db_engine.connect() as connection:
-        assert connection.scalar(text("SELECT count(*) FROM video")) == 1
+        assert connection.scalar(text("SELECT count(*) FROM video")) == 2
         assert connection.scalar(text("SELECT status FROM tasks")) == "assigned"
 
 

@@ -18,6 +18,7 @@ from factories import media_with_outputs
 from halves import either_half  # noqa: F401
 from pydantic import ValidationError
 from sqlalchemy import func, select, text
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from aana.core.models import (
@@ -29,7 +30,7 @@ from aana.core.models import (
     Video,
     VideoMetadata,
 )
-from aana.exceptions.db import MediaIdAlreadyExistsException, NotFoundException
+from aana.exceptions.db import CheckViolation, MediaIdAlreadyExistsException, NotFoundException
 from aana.storage.models import CaptionEntity, MediaEntity, TranscriptEntity, VideoEntity
 from aana.testing.factories import VideoEntityFactory
 from aana.testing.queries import CapturedQueries
@@ -292,3 +293,16 @@ def test_reading_a_video_with_its_transcript_and_captions_runs_one_query_per_row
             assert entity is not None
             read_captions.append((entity.frame_id, entity.caption, entity.timestamp))
     assert [frame for frame, _, _ in read_captions] == [0, 1, 2, 3, 4]
+
+
+def test_a_refused_write_leaves_the_sessions_other_objects_loaded(db_session: Session) -> None:
+    # Nothing to reload, on either half: async code could not load an expired attribute.
+    videos, captions = VideoRepository(db_session), CaptionRepository(db_session)
+    videos.save(Video(media_id="held", title="held"))
+    held = [videos.read("held"), *captions.save_all("m", ["a", "b"], [0.0, 1.0], [0, 1])]
+    with pytest.raises(MediaIdAlreadyExistsException):
+        videos.save(Video(media_id="held"))
+    with pytest.raises(CheckViolation):
+        captions.save("m", "a negative frame", 1.0, -1)
+    for entity in held:
+        assert not sa_inspect(entity).expired_attributes, entity

@@ -10,6 +10,7 @@ The async ``async_db_session`` is the same recipe on an async connection. A test
 of the two: they would be two connections, each blind to the other's uncommitted rows.
 """
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from functools import partial
@@ -18,8 +19,9 @@ from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, sessionmaker
 
+from aana.storage.aio.repository.base import SHARED_CONNECTION_LOCK
 from aana.storage.aio.session import override_async_session_factory
-from aana.storage.session import override_session_factory
+from aana.storage.session import override_session_factory, refuse_access
 
 _current: Session | AsyncSession | None = None
 
@@ -29,6 +31,16 @@ _joining_sessions = sessionmaker(join_transaction_mode="create_savepoint", expir
 _joining_async_sessions = async_sessionmaker(
     join_transaction_mode="create_savepoint", expire_on_commit=False
 )
+
+# What the other half's functions say while a test holds one half's session.
+_OTHER_HALF = {
+    False: "this test holds db_session, which only the synchronous get_session() and "
+    "get_engine() join: call those, or request async_db_session instead (a test holds one of "
+    "the two)",
+    True: "this test holds async_db_session, which only get_async_session() and "
+    "get_async_engine() join: call those, or request db_session instead (a test holds one of "
+    "the two)",
+}
 
 _BOTH = (
     "a test holds db_session or async_db_session, not both: they would be two connections, "
@@ -80,7 +92,7 @@ def _held(
         raise RuntimeError(_BOTH)
     _current = session
     try:
-        with override:
+        with refuse_access(_OTHER_HALF[isinstance(session, AsyncSession)]), override:
             yield
     finally:
         _current = previous
@@ -151,10 +163,12 @@ async def isolated_async_session(engine: AsyncEngine) -> AsyncIterator[AsyncSess
     """
     connection = await engine.connect()
     transaction = await connection.begin()
-    session = _joining_async_sessions(bind=connection)
-    override = override_async_session_factory(
-        partial(_joining_async_sessions, bind=connection), engine
+    # The application's sessions, run as concurrent tasks, take turns on the one connection.
+    joined = partial(
+        _joining_async_sessions, bind=connection, info={SHARED_CONNECTION_LOCK: asyncio.Lock()}
     )
+    session = joined()
+    override = override_async_session_factory(joined, engine)
     try:
         with _held(session, override):
             yield session

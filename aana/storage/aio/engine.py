@@ -2,7 +2,8 @@
 
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from aana.configs.db import DbSettings, DbType
+from aana.configs.db import DbSettings, DbType, SQLiteConfig
+from aana.exceptions.db import DatabaseConfigError
 from aana.storage.engine import engine_arguments, install_sqlite_transactions
 
 _ASYNC_SQLITE_DRIVER = "sqlite+aiosqlite"
@@ -24,10 +25,17 @@ def create_async_database_engine(db: DbSettings) -> AsyncEngine:
 
     Raises:
         DatabaseConfigError: If the SQLite database's path is a directory, or its directory
-            is missing or not writable.
+            is missing or not writable, or is the in-memory database ``:memory:``.
     """
     url = db.url()
     if db.datastore_type is DbType.SQLITE:
+        assert isinstance(db.datastore_config, SQLiteConfig)
+        if db.datastore_config.in_memory:
+            raise DatabaseConfigError(
+                "datastore_config.path ':memory:': the in-memory database lives in the one "
+                "connection of the synchronous engine, which the async engine cannot share; "
+                "use a database file for async code"
+            )
         url = url.set(drivername=_ASYNC_SQLITE_DRIVER)
     # psycopg's URL needs no change: create_async_engine picks its async dialect.
     engine = create_async_engine(url, **engine_arguments(db))

@@ -17,6 +17,7 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    literal,
     select,
 )
 from sqlalchemy import Sequence as DatabaseSequence
@@ -93,7 +94,7 @@ class BaseRepository(Generic[T]):
             ConnectionLostException: If the connection broke; nothing is written.
         """
         _check_json(inspect(self.model_class), _column_values(entity), self.table_name)
-        with self._unit(write=True):
+        with self._unit(write=True, may_break_constraints=True):
             self._displace_held(entity)
             self.session.add(entity)
             self.session.flush()
@@ -160,7 +161,7 @@ class BaseRepository(Generic[T]):
         key = self._parse_id(item_id)
         entity = None
         if key is not None:
-            with self._unit(write=True):
+            with self._unit(write=True, may_break_constraints=True):
                 # Locked, so that no other transaction deletes the row under the ORM's DELETE.
                 entity = self.session.get(
                     self.model_class, key, populate_existing=True, with_for_update=True
@@ -172,9 +173,17 @@ class BaseRepository(Generic[T]):
             raise NotFoundException(self.table_name, item_id)
         return entity
 
-    def _unit(self, *, write: bool, commit: bool = True) -> AbstractContextManager[None]:
+    def _unit(
+        self, *, write: bool, commit: bool = True, may_break_constraints: bool = False
+    ) -> AbstractContextManager[None]:
         """Open the unit a method works in (see :func:`~.transaction.unit`)."""
-        return unit(self.session, self.table_name, write=write, commit=commit)
+        return unit(
+            self.session,
+            self.table_name,
+            write=write,
+            commit=commit,
+            may_break_constraints=may_break_constraints,
+        )
 
     def _parse_id(self, item_id: Any) -> Any | None:
         """Return the key to look up, or None when ``item_id`` cannot be a key of this table.
@@ -206,8 +215,13 @@ class BaseRepository(Generic[T]):
         if held is None or held is entity:
             return
         key = identity[1]
-        root = mapper.base_mapper.class_
-        if self.session.get(root, key, populate_existing=True) is not None:
+        root = mapper.base_mapper
+        # A query of the key alone: loading the held entity through its base class would
+        # expire its subclass's columns, which async code could not load back.
+        taken = select(literal(1)).where(
+            *(column == value for column, value in zip(root.primary_key, key, strict=True))
+        )
+        if self.session.scalar(taken.limit(1)) is not None:
             raise UniqueViolation(
                 mapper.base_mapper.local_table.name,  # type: ignore[attr-defined]
                 None,
@@ -236,7 +250,7 @@ class BaseRepository(Generic[T]):
         for row in rows:
             _check_json(mapper, row, self.table_name)
             bulk.complete(row)
-        with self._unit(write=True):
+        with self._unit(write=True, may_break_constraints=True):
             bulk.execute(self.session.connection(), rows)
             entities = [bulk.entity(row) for row in rows]
             if self.session.identity_map:

@@ -20,7 +20,9 @@ A lost connection leaves nothing to go on with: the session is rolled back in ei
 that its next call starts afresh on a new connection.
 
 Committing a unit does not expire the session's objects, whatever ``expire_on_commit`` says:
-an expired object would reload on its next access, in a new transaction that no unit ends.
+an expired object would reload on its next access, in a new transaction that no unit ends (and
+in async code could not reload at all). A constraint that refuses an insert or a delete does
+not expire them either: such a unit works in a SAVEPOINT of its own transaction.
 Reads load with ``populate_existing`` instead (:data:`FRESH`), so they return the rows as the
 database has them, never a copy the session held.
 """
@@ -32,7 +34,7 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, SessionTransactionOrigin
 
-from aana.exceptions.db import ConnectionLostException
+from aana.exceptions.db import ConnectionLostException, IntegrityViolation
 from aana.storage.engine import SQLITE_BEGIN_OPTION
 from aana.storage.errors import database_full, translate_errors
 
@@ -46,7 +48,14 @@ _CALLERS = "aana_callers_transaction"
 
 
 @contextmanager
-def unit(session: Session, table_name: str, *, write: bool, commit: bool = True) -> Iterator[None]:
+def unit(
+    session: Session,
+    table_name: str,
+    *,
+    write: bool,
+    commit: bool = True,
+    may_break_constraints: bool = False,
+) -> Iterator[None]:
     """Run the block as one unit of a repository method, translating driver errors.
 
     Args:
@@ -56,6 +65,11 @@ def unit(session: Session, table_name: str, *, write: bool, commit: bool = True)
             write lock up front.
         commit (bool): End the unit with a COMMIT when it is a transaction of its own; with
             False the unit is a SAVEPOINT, in the caller's transaction (begun if need be).
+        may_break_constraints (bool): The block inserts or deletes rows, which a constraint
+            may refuse. A transaction of its own then does the work in a SAVEPOINT, so that
+            a refusal rolls back the block alone and the session's other objects keep their
+            loaded state: a whole-session rollback would expire every one of them, and async
+            code cannot load an expired attribute.
 
     Yields:
         None
@@ -82,7 +96,16 @@ def unit(session: Session, table_name: str, *, write: bool, commit: bool = True)
         with _rolled_back_on_error(session):
             with translate_errors(table_name):
                 _begin(session, lock_first)
-                yield
+            if may_break_constraints:
+                try:
+                    with _savepoint(session, table_name):
+                        yield
+                except IntegrityViolation:
+                    _commit(session, table_name)  # of nothing: the SAVEPOINT took the work back
+                    raise
+            else:
+                with translate_errors(table_name):
+                    yield
             _commit(session, table_name)
         return
     with _rolled_back_if_lost(session), _savepoint(session, table_name):

@@ -15,6 +15,6 @@ class AsyncExtendedVideoRepository(VideoRepository[ExtendedVideoEntity]):
 
     sync_class = ExtendedVideoRepository
 
-    save = awaiting(ExtendedVideoRepository.save)  # type: ignore[assignment]
+    save = awaiting(ExtendedVideoRepository.save)
     get_status = awaiting(ExtendedVideoRepository.get_status)
     update_status = awaiting(ExtendedVideoRepository.update_status)

@@ -12,6 +12,7 @@ synchronously, and declares it here with :func:`awaiting`::
         get_by_title = awaiting(myapp.repository.ExtendedVideoRepository.get_by_title)
 """
 
+import asyncio
 import functools
 import inspect
 from collections.abc import Callable, Coroutine
@@ -22,6 +23,11 @@ from sqlalchemy.orm import Session
 
 from aana.storage.models.base import BaseEntity
 from aana.storage.repository import base as sync
+
+SHARED_CONNECTION_LOCK = "aana_shared_connection_lock"
+"""Key in ``AsyncSession.info`` of an :class:`asyncio.Lock` that sessions sharing one
+connection (the test plugin's, joined to a test's transaction) hold around each repository
+call: their SAVEPOINTs on the one connection must not interleave."""
 
 T = TypeVar("T", bound=BaseEntity)
 S = TypeVar("S")
@@ -45,13 +51,27 @@ class Awaiting(Generic[S, P, R]):
         """
         self.name: str = method.__name__
         self.__doc__ = method.__doc__
+        self._method = method
 
     def __set_name__(self, owner: type[Any], name: str) -> None:
-        """Refuse a method declared under another name than its twin's."""
+        """Refuse a twin declared under another name, or one its class's sync_class lacks."""
         if name != self.name:
             raise TypeError(
                 f"{owner.__name__}.{name} = awaiting(...{self.name}): an async method runs the "
                 f"synchronous method of the same name; name it {self.name}"
+            )
+        sync_class = getattr(owner, "sync_class", None)
+        defined_in = (
+            [cls for cls in sync_class.__mro__ if cls.__dict__.get(name) is self._method]
+            if sync_class is not None
+            else []
+        )
+        if not defined_in:
+            raise TypeError(
+                f"{owner.__name__}.{name} = awaiting({self._method.__qualname__}), but "
+                f"{owner.__name__}.sync_class is "
+                f"{getattr(sync_class, '__name__', sync_class)}, which does not have it: set "
+                f"sync_class to the class that defines {self._method.__qualname__} (or a subclass)"
             )
 
     @overload
@@ -71,7 +91,11 @@ class Awaiting(Generic[S, P, R]):
 
         @functools.wraps(method)
         async def run(*args: Any, **kwargs: Any) -> R:
-            return await session.run_sync(lambda _sync_session: method(*args, **kwargs))
+            shared: asyncio.Lock | None = session.info.get(SHARED_CONNECTION_LOCK)
+            if shared is None:
+                return await session.run_sync(lambda _sync_session: method(*args, **kwargs))
+            async with shared:
+                return await session.run_sync(lambda _sync_session: method(*args, **kwargs))
 
         return run
 
@@ -134,6 +158,16 @@ def _sync_twin(
     sync_class: type[sync.BaseRepository[Any]], session: Session, model_class: type[Any]
 ) -> sync.BaseRepository[Any]:
     """Build the synchronous repository of an async one (see ``BaseRepository.sync_class``)."""
-    if len(inspect.signature(sync_class).parameters) > 1:
+    if _takes_the_entity_class(sync_class):
         return sync_class(session, model_class)
     return sync_class(session)  # type: ignore[call-arg]
+
+
+def _takes_the_entity_class(sync_class: type[Any]) -> bool:
+    """Whether the constructor takes a second positional argument after the session."""
+    positional = [
+        parameter
+        for parameter in inspect.signature(sync_class).parameters.values()
+        if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD)
+    ]
+    return len(positional) > 1

@@ -1,9 +1,10 @@
 """The async repository of media entities."""
 
-from typing import TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from aana.storage.aio.repository.base import BaseRepository, awaiting
 from aana.storage.models.media import MediaEntity
+from aana.storage.repository import base as sync_base
 from aana.storage.repository import media as sync
 
 M = TypeVar("M", bound=MediaEntity)
@@ -12,6 +13,6 @@ M = TypeVar("M", bound=MediaEntity)
 class MediaRepository(BaseRepository[M]):
     """The async twin of :class:`aana.storage.repository.MediaRepository`."""
 
-    sync_class = sync.MediaRepository
+    sync_class: ClassVar[type[sync_base.BaseRepository[Any]]] = sync.MediaRepository
 
     check_media_exists = awaiting(sync.MediaRepository[M].check_media_exists)

@@ -1,9 +1,12 @@
 """The async repository of tasks."""
 
+from typing import Any, ClassVar
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aana.storage.aio.repository.base import BaseRepository, awaiting
 from aana.storage.models.task import TaskEntity
+from aana.storage.repository import base as sync_base
 from aana.storage.repository import task as sync
 
 
@@ -14,7 +17,7 @@ class TaskRepository(BaseRepository[TaskEntity]):
     share safely.
     """
 
-    sync_class = sync.TaskRepository
+    sync_class: ClassVar[type[sync_base.BaseRepository[Any]]] = sync.TaskRepository
 
     def __init__(self, session: AsyncSession) -> None:
         """Constructor.

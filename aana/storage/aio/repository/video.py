@@ -1,12 +1,13 @@
 """The async repository of video entities."""
 
-from typing import TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aana.storage.aio.repository.base import awaiting
 from aana.storage.aio.repository.media import MediaRepository
 from aana.storage.models.video import VideoEntity
+from aana.storage.repository import base as sync_base
 from aana.storage.repository import video as sync
 
 V = TypeVar("V", bound=VideoEntity)
@@ -15,7 +16,7 @@ V = TypeVar("V", bound=VideoEntity)
 class VideoRepository(MediaRepository[V]):
     """The async twin of :class:`aana.storage.repository.VideoRepository`."""
 
-    sync_class = sync.VideoRepository
+    sync_class: ClassVar[type[sync_base.BaseRepository[Any]]] = sync.VideoRepository
 
     def __init__(self, session: AsyncSession, model_class: type[V] = VideoEntity) -> None:  # type: ignore[assignment]
         """Constructor.
