@@ -5,6 +5,7 @@ tests, which run on both halves (see ``halves``). Here: the API's shape, the asy
 SQLite transactions, and the plugin's async fixtures and factories under pytest-asyncio.
 """
 
+import asyncio
 import inspect
 import os
 import subprocess
@@ -334,3 +335,39 @@ async def test_every_method_returns_entities_readable_in_async_code(
         assert len(returned) >= 12
         for entity in returned:
             every_column(entity)
+
+
+async def test_a_cancelled_call_leaves_its_session_ready_for_the_next(
+    async_transactional_db_engine: AsyncEngine,
+) -> None:
+    if async_transactional_db_engine.dialect.name != "postgresql":
+        # sqlite3 cannot interrupt a wait for the write lock: a cancelled call there ends
+        # when the busy timeout does, or the lock is released.
+        pytest.skip("PostgreSQL: a row lock another session holds, and a cancelled wait for it")
+    async with get_async_session() as session:
+        task = await TaskRepository(session).save("/e", {})
+    async with get_async_session() as locker, get_async_session() as session:
+        await locker.execute(text("SELECT 1 FROM tasks WHERE id = :id FOR UPDATE"), {"id": task.id})
+        tasks = TaskRepository(session)
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(tasks.update_status(task.id, Status.RUNNING), 0.5)
+        assert not session.in_transaction()
+        await locker.rollback()
+        assert (await tasks.update_status(task.id, Status.RUNNING)).status is Status.RUNNING
+    async with get_async_session() as other:
+        assert (await TaskRepository(other).read(task.id)).status is Status.RUNNING
+
+
+async def test_concurrent_app_sessions_take_turns_on_the_tests_connection(
+    async_db_session: AsyncSession,
+) -> None:
+    async def handle_request(n: int) -> int:
+        async with get_async_session() as session:
+            tasks = TaskRepository(session)
+            for _ in range(5):
+                await tasks.save("/e", {"request": n})
+            return (await tasks.count())["total"]
+
+    totals = await asyncio.gather(*(handle_request(n) for n in range(4)))
+    assert sorted(totals)[-1] == 20
+    assert (await TaskRepository(async_db_session).count())["total"] == 20
