@@ -15,17 +15,18 @@ way::
         duration = 42.0
 """
 
+from collections.abc import Callable
 from typing import Any
 
 import factory
 import factory.fuzzy
 import greenlet
 from factory.alchemy import SQLAlchemyModelFactory
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from aana.core.models.asr import AsrSegment, AsrWord
 from aana.core.models.media import new_media_id
 from aana.core.models.time import TimeInterval
+from aana.storage.aio.repository.base import turn_on_the_connection
 from aana.storage.models import (
     CaptionEntity,
     MediaEntity,
@@ -55,7 +56,7 @@ class AanaFactory(SQLAlchemyModelFactory):  # type: ignore[misc]
         Returns:
             Any: The entity.
         """
-        return await _async_session(cls).run_sync(lambda _session: cls.create(**kwargs))
+        return await _on_test_session(cls, lambda: cls.create(**kwargs))
 
     @classmethod
     async def acreate_batch(cls, size: int, **kwargs: Any) -> list[Any]:
@@ -68,9 +69,7 @@ class AanaFactory(SQLAlchemyModelFactory):  # type: ignore[misc]
         Returns:
             list[Any]: The entities.
         """
-        entities: list[Any] = await _async_session(cls).run_sync(
-            lambda _session: cls.create_batch(size, **kwargs)
-        )
+        entities: list[Any] = await _on_test_session(cls, lambda: cls.create_batch(size, **kwargs))
         return entities
 
     @classmethod
@@ -85,14 +84,16 @@ class AanaFactory(SQLAlchemyModelFactory):  # type: ignore[misc]
         return super()._create(model_class, *args, **kwargs)
 
 
-def _async_session(factory_class: type[AanaFactory]) -> AsyncSession:
+async def _on_test_session(factory_class: type[AanaFactory], build: Callable[[], Any]) -> Any:
+    """Run ``build`` where the test's async session sends statements, taking its turn."""
     session = current_async_session()
     if session is None:
         raise RuntimeError(
             f"{factory_class.__name__}.acreate() needs an async test holding async_db_session; "
             f"with db_session, call {factory_class.__name__}() or .create()"
         )
-    return session
+    async with turn_on_the_connection(session):
+        return await session.run_sync(lambda _session: build())
 
 
 class MediaEntityFactory(AanaFactory):

@@ -12,10 +12,10 @@ synchronously, and declares it here with :func:`awaiting`::
         get_by_title = awaiting(myapp.repository.ExtendedVideoRepository.get_by_title)
 """
 
-import asyncio
 import functools
 import inspect
 from collections.abc import Callable, Coroutine
+from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +28,21 @@ SHARED_CONNECTION_LOCK = "aana_shared_connection_lock"
 """Key in ``AsyncSession.info`` of an :class:`asyncio.Lock` that sessions sharing one
 connection (the test plugin's, joined to a test's transaction) hold around each repository
 call: their SAVEPOINTs on the one connection must not interleave."""
+
+
+def turn_on_the_connection(session: AsyncSession) -> AbstractAsyncContextManager[Any]:
+    """Wait for the turn of ``session`` on a shared connection (see SHARED_CONNECTION_LOCK).
+
+    Args:
+        session (AsyncSession): The session about to send statements.
+
+    Returns:
+        AbstractAsyncContextManager[Any]: Holds the turn within the block; a session with a
+        connection of its own has it at once.
+    """
+    lock: AbstractAsyncContextManager[Any] | None = session.info.get(SHARED_CONNECTION_LOCK)
+    return lock or nullcontext()
+
 
 T = TypeVar("T", bound=BaseEntity)
 S = TypeVar("S")
@@ -61,12 +76,8 @@ class Awaiting(Generic[S, P, R]):
                 f"synchronous method of the same name; name it {self.name}"
             )
         sync_class = getattr(owner, "sync_class", None)
-        defined_in = (
-            [cls for cls in sync_class.__mro__ if cls.__dict__.get(name) is self._method]
-            if sync_class is not None
-            else []
-        )
-        if not defined_in:
+        mro = sync_class.__mro__ if sync_class is not None else ()
+        if not any(cls.__dict__.get(name) is self._method for cls in mro):
             raise TypeError(
                 f"{owner.__name__}.{name} = awaiting({self._method.__qualname__}), but "
                 f"{owner.__name__}.sync_class is "
@@ -91,10 +102,7 @@ class Awaiting(Generic[S, P, R]):
 
         @functools.wraps(method)
         async def run(*args: Any, **kwargs: Any) -> R:
-            shared: asyncio.Lock | None = session.info.get(SHARED_CONNECTION_LOCK)
-            if shared is None:
-                return await session.run_sync(lambda _sync_session: method(*args, **kwargs))
-            async with shared:
+            async with turn_on_the_connection(session):
                 return await session.run_sync(lambda _sync_session: method(*args, **kwargs))
 
         return run
