@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
-from aana.configs.db import DbSettings, PostgreSQLConfig
+from aana.configs.db import DbSettings, PostgreSQLConfig, SQLiteConfig
 from aana.configs.settings import Settings, load_settings
 from aana.exceptions.db import DatabaseException
 from aana.scaffold import ScaffoldError, init_app
@@ -122,6 +122,12 @@ def migrate(app: str | None, check: bool, adopt_unversioned: bool) -> None:
     sdk = load_app(app) if app else AanaSDK()
     with _database_errors(sdk, app):
         settings = _settings()
+        config = settings.db_config.datastore_config
+        if isinstance(config, SQLiteConfig) and config.in_memory:
+            raise click.UsageError(
+                "DB_CONFIG names the in-memory SQLite database ':memory:', which is gone when "
+                "aana migrate exits: name a database file"
+            )
         if not check:
             click.echo(sdk.migrate(settings, adopt_unversioned=adopt_unversioned).describe())
             return
@@ -254,6 +260,8 @@ def _describe(db: DbSettings) -> str:
     config = db.datastore_config
     if isinstance(config, PostgreSQLConfig):
         return config.url().set(drivername="postgresql").render_as_string(hide_password=True)
+    if isinstance(config, SQLiteConfig) and config.in_memory:
+        return "the in-memory SQLite database"
     return f"SQLite file {Path(str(config.url().database)).resolve()}"
 
 

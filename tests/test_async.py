@@ -371,3 +371,10 @@ async def test_concurrent_app_sessions_take_turns_on_the_tests_connection(
     totals = await asyncio.gather(*(handle_request(n) for n in range(4)))
     assert sorted(totals)[-1] == 20
     assert (await TaskRepository(async_db_session).count())["total"] == 20
+
+
+async def test_an_async_session_given_to_a_sync_repository_names_the_async_one(
+    async_db_session: AsyncSession,
+) -> None:
+    with pytest.raises(TypeError, match=r"aana\.storage\.aio\.repository\.VideoRepository"):
+        sync_repository.VideoRepository(async_db_session)  # type: ignore[arg-type]

@@ -70,6 +70,10 @@ async def test_without_a_test_database_the_app_is_refused():
         get_async_session()
 
 
+async def test_forgot_the_marker(async_db_session):
+    pass
+
+
 @pytest.fixture
 def anyio_backend():
     return "asyncio"
@@ -97,12 +101,15 @@ def test_a_users_async_tests_in_pytest_asyncios_strict_mode_and_under_anyio(
     # No ini file: pytest-asyncio's default, strict mode; the README's test as it is needs
     # auto mode, which an ini key or, as here, the command line selects.
     result = run_plugin(pytester, pytestconfig, "test_user.py")
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=5, errors=1)
+    result.stdout.fnmatch_lines(
+        ["*test_forgot_the_marker is an async test with async_db_session*mark it, or set*"]
+    )
     result = run_plugin(pytester, pytestconfig, "-o", "asyncio_mode=auto", "test_readme.py")
     result.assert_outcomes(passed=1)
     # anyio's plugin alone runs the async fixture itself, in the test's loop.
     result = run_plugin(pytester, pytestconfig, "-p", "no:asyncio", "-k", "anyio", "test_user.py")
-    result.assert_outcomes(passed=1, deselected=4)
+    result.assert_outcomes(passed=1, deselected=5)
 
 
 def test_the_readmes_async_example_saves_a_video(

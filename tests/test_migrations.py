@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from click.testing import CliRunner
 from sqlalchemy import Engine, inspect, text
 
+from aana.cli import cli
 from aana.configs import Settings
 from aana.sdk import AanaSDK
 from aana.storage.migrations import current_revisions, downgrade, pending_revisions, upgrade
@@ -168,3 +170,10 @@ def test_alembic_from_the_repository_root_sees_no_pending_model_changes(
     checked = subprocess.run([alembic, "check"], cwd=root, env=env, capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
     assert "No new upgrade operations detected" in checked.stdout + checked.stderr
+
+
+def test_migrate_refuses_the_in_memory_database_that_would_vanish() -> None:
+    config = '{"datastore_type": "sqlite", "datastore_config": {"path": ":memory:"}}'
+    result = CliRunner().invoke(cli, ["migrate"], env={"DB_CONFIG": config})
+    assert result.exit_code == 2
+    assert "':memory:', which is gone when aana migrate exits" in result.output

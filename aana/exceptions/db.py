@@ -183,16 +183,13 @@ class ConnectionLostException(DatabaseException):
             in_doubt (bool): The connection broke during ``COMMIT``.
         """
         where = table_name or "unknown table"
-        outcome = (
-            "during COMMIT: the transaction may or may not have been committed"
-            if in_doubt
-            else "before COMMIT: the transaction was rolled back"
-        )
-        super().__init__(
-            f"connection to the database lost while working on {where}, {outcome}: {detail}".rstrip(
-                ": "
-            )
-        )
+        if in_doubt:
+            what = f"connection to the database lost during COMMIT, working on {where}"
+            outcome = "the transaction may or may not have been committed"
+        else:
+            what = f"connection to the database lost or not made, working on {where}"
+            outcome = "nothing of the call was committed"
+        super().__init__(f"{what}: {outcome}: {detail}".rstrip(": "))
         self.table_name = table_name
         self.detail = detail
         self.in_doubt = in_doubt

@@ -20,6 +20,7 @@ from aana.testing.async_fixtures import (
     async_db_engine,
     async_db_session,
     async_transactional_db_engine,
+    unrun_async_test,
 )
 from aana.testing.backends import PostgresDatabases, postgres_url
 from aana.testing.fixtures import (
@@ -138,6 +139,14 @@ def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.It
             item.add_marker("alembic")
     if session.config.getoption(TEST_ALEMBIC, False):
         items[:0] = collect_checks(session, items)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Fail an async test that pytest-asyncio would not run, saying how to make it run."""
+    reason = unrun_async_test(item)
+    if reason is not None:
+        pytest.fail(reason, pytrace=False)
 
 
 @pytest.hookimpl(optionalhook=True)

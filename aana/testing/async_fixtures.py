@@ -8,6 +8,7 @@ connections at once than the pool holds (5, plus 10 overflow) builds an engine o
 """
 
 import asyncio
+import inspect
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -63,3 +64,46 @@ def _dispose(engine: AsyncEngine) -> None:
     """
     with ThreadPoolExecutor(1) as thread:
         thread.submit(asyncio.run, engine.dispose()).result()
+
+
+_ASYNC_FIXTURES = ("async_db_session", "async_transactional_db_engine")
+
+
+def unrun_async_test(item: pytest.Item) -> str | None:
+    """Say why pytest-asyncio would not run an async test that asks for a test database.
+
+    In pytest-asyncio's default strict mode an ``async def`` test runs only when marked
+    ``@pytest.mark.asyncio``; unmarked, pytest says only that async functions need a plugin,
+    though the plugin is installed. anyio's tests (marked, or asking for ``anyio_backend``)
+    are left to anyio.
+
+    Args:
+        item (pytest.Item): The test about to run.
+
+    Returns:
+        str | None: The error to report, or None when the test will run.
+    """
+    function = getattr(item, "obj", None)
+    if not inspect.iscoroutinefunction(function):
+        return None
+    names = getattr(item, "fixturenames", ())
+    wants = [name for name in _ASYNC_FIXTURES if name in names]
+    if item.get_closest_marker("aana_db") is not None:
+        wants.append("@pytest.mark.aana_db")
+    marked = any(item.get_closest_marker(mark) for mark in ("asyncio", "anyio"))
+    if not wants or marked or "anyio_backend" in names or _asyncio_mode(item.config) != "strict":
+        return None
+    return (
+        f"{item.nodeid} is an async test with {wants[0]}, and pytest-asyncio, in its strict "
+        "mode, runs only async tests marked @pytest.mark.asyncio: mark it, or set "
+        "asyncio_mode = auto in the ini file"
+    )
+
+
+def _asyncio_mode(config: pytest.Config) -> str | None:
+    """pytest-asyncio's mode, or None without pytest-asyncio."""
+    try:
+        mode = config.getoption("asyncio_mode", None) or config.getini("asyncio_mode")
+    except ValueError:
+        return None
+    return str(mode)

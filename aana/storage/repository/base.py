@@ -72,6 +72,11 @@ class BaseRepository(Generic[T]):
             session (Session): The session to work in.
             model_class (type[T]): The entity class.
         """
+        if not isinstance(session, Session):
+            raise TypeError(
+                f"{type(self).__name__} takes a Session, not a {type(session).__name__}; for "
+                f"an AsyncSession use aana.storage.aio.repository.{type(self).__name__}"
+            )
         self.session = session
         self.model_class = model_class
         self.table_name: str = model_class.__tablename__
