@@ -23,6 +23,7 @@ from aana.exceptions.db import (
     CheckViolation,
     DatabaseConfigError,
     MediaIdAlreadyExistsException,
+    TableMissingException,
     UniqueViolation,
 )
 from aana.storage import repository as sync_repository
@@ -37,6 +38,7 @@ from aana.storage.aio.repository import (
 from aana.storage.aio.session import get_async_engine, get_async_session
 from aana.storage.models import MediaEntity, Status, TaskEntity, VideoEntity
 from aana.storage.session import get_session
+from aana.testing.backends import TestDatabases, db_settings_for
 from aana.testing.factories import CaptionEntityFactory, VideoEntityFactory
 
 PAIRS = [
@@ -378,3 +380,30 @@ async def test_an_async_session_given_to_a_sync_repository_names_the_async_one(
 ) -> None:
     with pytest.raises(TypeError, match=r"aana\.storage\.aio\.repository\.VideoRepository"):
         sync_repository.VideoRepository(async_db_session)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("on_half", ["sync", "async"])
+def test_an_unmigrated_database_says_to_migrate(
+    aana_test_databases: TestDatabases, on_half: str
+) -> None:
+    engine = aana_test_databases.create(aana_test_databases.new_name(), from_template=False)
+    try:
+        if on_half == "sync":
+            with Session(engine) as session, pytest.raises(TableMissingException) as raised:
+                sync_repository.VideoRepository(session).save(Video(media_id="nowhere"))
+        else:
+
+            async def save() -> None:
+                async_engine = create_async_database_engine(db_settings_for(engine.url))
+                try:
+                    async with AsyncSession(async_engine) as session:
+                        await VideoRepository(session).save(Video(media_id="nowhere"))
+                finally:
+                    await async_engine.dispose()
+
+            with pytest.raises(TableMissingException) as raised:
+                asyncio.run(save())
+    finally:
+        aana_test_databases.drop(engine)
+    assert "aana migrate" in str(raised.value)
+    assert raised.value.table_name in {"media", "video"}

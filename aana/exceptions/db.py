@@ -160,6 +160,36 @@ class DatabaseFullException(DatabaseException):
         return (self.detail,)
 
 
+class TableMissingException(DatabaseException):
+    """The database has no such table: it was not migrated, or not to this version of aana.
+
+    Told by PostgreSQL's SQLSTATE 42P01 and by SQLite's "no such table" error.
+
+    Attributes:
+        table_name (str | None): The table the call worked on.
+        detail (str): The driver's message.
+    """
+
+    def __init__(self, table_name: str | None, detail: str = "") -> None:
+        """Constructor.
+
+        Args:
+            table_name (str | None): The table the call worked on.
+            detail (str): The driver's message.
+        """
+        where = table_name or "unknown table"
+        super().__init__(
+            f"{where}: a table is missing; migrate the database with `aana migrate` (or "
+            f"AanaSDK.migrate()) before using it: {detail}".rstrip(": ")
+        )
+        self.table_name = table_name
+        self.detail = detail
+
+    @property
+    def _args(self) -> tuple[Any, ...]:
+        return (self.table_name, self.detail)
+
+
 class ConnectionLostException(DatabaseException):
     """The connection to the database was lost during a call, or could not be made.
 

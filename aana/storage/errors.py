@@ -14,7 +14,13 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    ProgrammingError,
+)
 
 from aana.exceptions.db import (
     CheckViolation,
@@ -24,6 +30,7 @@ from aana.exceptions.db import (
     IntegrityViolation,
     InvalidValueException,
     NotNullViolation,
+    TableMissingException,
     UniqueViolation,
 )
 
@@ -146,8 +153,9 @@ def translate_errors(table_name: str | None = None) -> Iterator[None]:
     ``OverflowError`` or ``UnicodeEncodeError`` that sqlite3 and psycopg raise while binding a
     parameter (an integer beyond 64 bits, a lone surrogate), become an
     :class:`InvalidValueException`; a full disk becomes a :class:`DatabaseFullException`; a
-    connection that broke, or could not be made, becomes a :class:`ConnectionLostException`.
-    Other errors pass through untouched.
+    connection that broke, or could not be made, becomes a :class:`ConnectionLostException`; a
+    missing table (a database not migrated) becomes a :class:`TableMissingException`. Other
+    errors pass through untouched.
 
     Args:
         table_name (str | None): The table to name when the driver's error does not tell.
@@ -163,17 +171,36 @@ def translate_errors(table_name: str | None = None) -> Iterator[None]:
         raise invalid_value(error, table_name) from error
     except (OverflowError, UnicodeEncodeError) as error:
         raise InvalidValueException(table_name, f"{type(error).__name__}: {error}") from error
-    except OperationalError as error:
-        full = database_full(error)
-        if full is not None:
-            raise full from error
-        if _no_connection(error):
-            raise connection_lost(error, table_name) from error
+    except (OperationalError, ProgrammingError) as error:
+        if isinstance(error, OperationalError):
+            full = database_full(error)
+            if full is not None:
+                raise full from error
+            if _no_connection(error):
+                raise connection_lost(error, table_name) from error
+        missing = _table_missing(error, table_name)
+        if missing is not None:
+            raise missing from error
         raise
     except DBAPIError as error:
         if error.connection_invalidated:
             raise connection_lost(error, table_name) from error
         raise
+
+
+_UNDEFINED_TABLE = "42P01"
+# SQLite reports a missing table with its generic SQLITE_ERROR code: only the message tells.
+_SQLITE_NO_SUCH_TABLE = re.compile(r"^no such table: (\w+)")
+
+
+def _table_missing(error: DBAPIError, table_name: str | None) -> TableMissingException | None:
+    """Tell whether the error says a table does not exist: the database is not migrated."""
+    orig = error.orig
+    detail = str(orig).strip().splitlines()[0] if orig is not None else str(error)
+    if getattr(orig, "sqlstate", None) == _UNDEFINED_TABLE:
+        return TableMissingException(table_name, detail)
+    match = _SQLITE_NO_SUCH_TABLE.match(detail)
+    return TableMissingException(match.group(1), detail) if match else None
 
 
 # PostgreSQL's SQLSTATEs of a server that is shutting down, restarting or starting up.
