@@ -86,7 +86,7 @@ class _LoopBarrier:
         await_only(asyncio.wait_for(self._barrier.wait(), timeout))
 
 
-@pytest.fixture(params=["sync", "async"])
+@pytest.fixture(params=["sync", pytest.param("async", marks=pytest.mark.async_half)])
 def half(request: pytest.FixtureRequest) -> Iterator[Half]:
     """The half the test runs on; on the async half, the event loop its body runs on."""
     if request.param == "sync":

@@ -98,7 +98,9 @@ def engine(transactional_db_engine: Engine) -> Engine:
     return transactional_db_engine
 
 
-@pytest.fixture(params=["threads", "processes", "asyncio"])
+@pytest.fixture(
+    params=["threads", "processes", pytest.param("asyncio", marks=pytest.mark.async_half)]
+)
 def runner(request: pytest.FixtureRequest) -> Runner:
     if request.param == "asyncio":
         pool, start, requeued = request.getfixturevalue("async_process_pool")

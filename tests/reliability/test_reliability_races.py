@@ -71,7 +71,9 @@ def test_sixteen_writers_create_the_same_media_id(
     print(f"{ROUNDS} rounds x {WRITERS} {half.name} writers: {dict(outcomes)}")
 
 
-@pytest.mark.parametrize("process_half", ["sync", "async"])
+@pytest.mark.parametrize(
+    "process_half", ["sync", pytest.param("async", marks=pytest.mark.async_half)]
+)
 def test_four_processes_insert_captions_at_once(
     transactional_db_engine: Engine, process_half: str
 ) -> None:

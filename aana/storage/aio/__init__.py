@@ -17,8 +17,11 @@ be regenerated and kept in step; only the executing of statements differs betwee
 and ``run_sync`` is exactly that difference.
 
 Only the database round trips are awaited, so an entity's attributes must be loaded before it
-leaves a method: the repositories return entities whose columns are all loaded, and the
-sessions of :func:`~aana.storage.aio.session.get_async_session` do not expire them on commit.
+leaves a method: the repositories return entities whose columns are all loaded, a write that
+a constraint refuses rolls back to a SAVEPOINT and expires nothing else the session holds, and
+the sessions of :func:`~aana.storage.aio.session.get_async_session` do not expire objects on
+commit. A lost connection does roll the whole session back: its objects are then expired, and
+``await session.refresh(entity)`` loads one again.
 
 Migrations stay synchronous (``aana migrate``, ``AanaSDK.migrate()``).
 """
