@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from transaction_rule_support import (
     MEDIA,
     assert_nothing_held,
+    emptied,
     no_sa_warning,
     raw_age_task,
     raw_delete_caption,
@@ -49,11 +50,24 @@ from aana.exceptions.db import (
 )
 from aana.storage.models.task import Status
 from aana.storage.types import utc_now
+from aana.testing.backends import TestDatabases
+
+
+@pytest.fixture(scope="module")
+def rule_database(aana_test_databases: TestDatabases, aana_template: None) -> Iterator[Engine]:
+    """A migrated database with real commits, for the whole module.
+
+    Cloning a database for each of the module's 200 tests cost a quarter of a second each on
+    PostgreSQL; emptying the tables after each test (:func:`emptied`) costs a few milliseconds.
+    """
+    engine = aana_test_databases.create(aana_test_databases.new_name(), from_template=True)
+    yield engine
+    aana_test_databases.drop(engine)
 
 
 @pytest.fixture
-def engine(transactional_db_engine: Engine) -> Iterator[Engine]:
-    with rule_engine(transactional_db_engine) as engine:
+def engine(rule_database: Engine) -> Iterator[Engine]:
+    with emptied(rule_database), rule_engine(rule_database) as engine:
         yield engine
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SAWarning
 from sqlalchemy.orm import Session
 from transaction_workers import sqlite_engine_with_timeout, sqlite_write_lock_is_free
 
-from aana.storage.models import CaptionEntity, MediaEntity, TaskEntity, VideoEntity
+from aana.storage.models import BaseEntity, CaptionEntity, MediaEntity, TaskEntity, VideoEntity
 from aana.storage.models.task import Status
 from aana.storage.types import utc_now
 
@@ -38,6 +38,32 @@ def rule_engine(transactional_db_engine: Engine) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+@contextmanager
+def emptied(engine: Engine) -> Iterator[None]:
+    """Empty every table of aana's after the block, as if the database were new.
+
+    Keys start again from 1, as in a new database. A test that left a transaction open
+    fails here, within the lock timeout, instead of hanging.
+    """
+    try:
+        yield
+    finally:
+        tables = [table.name for table in BaseEntity.metadata.sorted_tables]
+        with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.exec_driver_sql("SET LOCAL lock_timeout = '10s'")
+                names = ", ".join(tables)
+                connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+            else:
+                for name in reversed(tables):
+                    connection.exec_driver_sql(f"DELETE FROM {name}")
+                sequences = connection.exec_driver_sql(
+                    "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence'"
+                ).scalar()
+                if sequences:
+                    connection.exec_driver_sql("DELETE FROM sqlite_sequence")
 
 
 def connection_lost_exception(raised: BaseException | None = None) -> type[Exception]:
