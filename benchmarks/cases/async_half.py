@@ -26,7 +26,7 @@ from aana.storage.aio.repository import TaskRepository as AsyncTaskRepository
 from aana.storage.models import CaptionEntity
 from aana.storage.types import utc_now
 from aana.testing.isolation import isolated_async_session, isolated_session
-from benchmarks.cases.claims import POSTGRES_CLAIM, SQLITE_CLAIM, _queue_tasks, repository_worker
+from benchmarks.cases.claims import POSTGRES_CLAIM, SQLITE_CLAIM, draining, repository_worker
 from benchmarks.cases.isolation import small_test
 from benchmarks.databases import BenchDatabases
 from benchmarks.harness import Case, Comparison, Contender, Profile, library_against, measure
@@ -125,17 +125,12 @@ def _claims(bench: _Bench) -> list[Comparison]:
             return [task_id for future in futures for task_id in future.result()]
 
     def contender(name: str, drain: Callable[[int], list[Any]], batch: int) -> Contender:
-        count = profile.claims * batch
-
-        def timed() -> None:
-            claimed = drain(batch)
-            assert len(claimed) == len(set(claimed)) == count, "a task was claimed twice"
-
-        return Contender(
+        return draining(
             f"{name}, limit={batch}",
-            timed,
-            lambda: _queue_tasks(databases, engine, count),
-            ops=count,
+            lambda: drain(batch),
+            profile.claims * batch,
+            databases,
+            engine,
         )
 
     comparisons: list[Comparison] = []

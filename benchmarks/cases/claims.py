@@ -145,19 +145,17 @@ def _compare(databases: BenchDatabases, engine: Engine, profile: Profile) -> lis
     def contender(
         name: str, worker: Callable[[int], list[Any]], batch: int, workers: int
     ) -> Contender:
-        count = profile.claims * batch
-
-        def drain() -> None:
+        def drain() -> list[Any]:
             with ThreadPoolExecutor(workers) as pool:
                 futures = [pool.submit(worker, batch) for _ in range(workers)]
-                claimed = [task_id for future in futures for task_id in future.result()]
-            assert len(claimed) == len(set(claimed)) == count, "a task was claimed twice"
+                return [task_id for future in futures for task_id in future.result()]
 
-        return Contender(
+        return draining(
             f"{name}, limit={batch}, {workers} worker{'s' if workers > 1 else ''}",
             drain,
-            lambda: _queue_tasks(databases, engine, count),
-            ops=count,
+            profile.claims * batch,
+            databases,
+            engine,
         )
 
     pairs = [
@@ -189,6 +187,33 @@ def _compare(databases: BenchDatabases, engine: Engine, profile: Profile) -> lis
         )
         for library, baseline in pairs
     ]
+
+
+def draining(
+    name: str,
+    drain: Callable[[], list[Any]],
+    count: int,
+    databases: BenchDatabases,
+    engine: Engine,
+) -> Contender:
+    """A contender that drains a queue of ``count`` fresh tasks and checks no task went twice.
+
+    Args:
+        name (str): The contender's name.
+        drain (Callable[[], list[Any]]): Claims until the queue is empty; returns the ids.
+        count (int): Tasks queued before each run.
+        databases (BenchDatabases): The backend's databases.
+        engine (Engine): The database the queue is in.
+
+    Returns:
+        Contender: Times ``drain``, per task.
+    """
+
+    def timed() -> None:
+        claimed = drain()
+        assert len(claimed) == len(set(claimed)) == count, "a task was claimed twice"
+
+    return Contender(name, timed, lambda: _queue_tasks(databases, engine, count), ops=count)
 
 
 def _queue_tasks(databases: BenchDatabases, engine: Engine, count: int) -> None:
