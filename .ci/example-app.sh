@@ -21,9 +21,12 @@ mkdir "$work/user"
 cp -r "$root/examples/video_app" "$work/user/app"
 chown -R "$user" "$work/user"
 chmod -R a+rX "$work/dist"
-# The root-owned interpreter this job runs on may sit where the user cannot reach it; the
-# system Python is reachable by everyone.
-uv="$(command -v uv)"
+# The root-owned interpreter this job runs on may sit where the user cannot reach it (tox
+# makes .tox mode 0700, and this job's uv lives there): the system Python is reachable by
+# everyone, and so is a copy of uv in the work directory.
+cp "$(command -v uv)" "$work/uv"
+chmod 755 "$work/uv"
+uv="$work/uv"
 runuser -u "$user" -- env -u AANA_TEST_POSTGRES_URL -u PYTEST_ADDOPTS -u UV_CACHE_DIR HOME="/home/$user" bash -euo pipefail -c "
   '$uv' venv --quiet --python /usr/bin/python3 '$work/user/venv'
   '$uv' pip install --quiet --python '$work/user/venv/bin/python' '$wheel[testing]' '$work/user/app[test]'

@@ -115,18 +115,23 @@ class TestChooseSource:
         source = choose_source("auto", None, "/bin/pg_ctl", False, self.never)
         assert source is PostgresSource.PG_CTL
 
-    def test_container_when_root_and_docker_answers(self) -> None:
+    def test_pg_ctl_as_root_too(self) -> None:
+        # Root runs the server as nobody, so a Docker engine is not needed for it.
+        source = choose_source("auto", None, "/bin/pg_ctl", True, self.never)
+        assert source is PostgresSource.PG_CTL
+
+    def test_container_when_pg_ctl_is_missing_and_docker_answers(self) -> None:
         yes = lambda: True  # noqa: E731
-        assert choose_source("auto", None, "/bin/pg_ctl", True, yes) is PostgresSource.CONTAINER
         assert choose_source("auto", None, None, False, yes) is PostgresSource.CONTAINER
+        assert choose_source("auto", None, None, True, yes) is PostgresSource.CONTAINER
 
     def test_none_names_the_three_ways(self) -> None:
         with pytest.raises(pytest.UsageError) as raised:
-            choose_source("auto", None, "/bin/pg_ctl", True, lambda: False)
+            choose_source("auto", None, None, True, lambda: False)
         message = str(raised.value)
         for way in ("--aana-postgres-url", "AANA_TEST_POSTGRES_URL", "pg_ctl", "Docker"):
             assert way in message
-        assert "refuses to run as root" in message
+        assert "/usr/lib/postgresql/*/bin" in message
 
     def test_forced_container_skips_a_given_url(self) -> None:
         assert (
@@ -144,8 +149,7 @@ class TestChooseSource:
         ("requested", "url", "pg_ctl", "root", "expected"),
         [
             ("url", None, "/bin/pg_ctl", False, "is url, but no URL is given"),
-            ("pg_ctl", None, None, False, "is pg_ctl, but pg_ctl is not on the PATH"),
-            ("pg_ctl", None, "/bin/pg_ctl", True, "is pg_ctl, but pg_ctl refuses to run as root"),
+            ("pg_ctl", None, None, False, "is pg_ctl, but pg_ctl is neither on the PATH nor in"),
             ("container", "postgresql://x", None, False, "is container, but no Docker engine"),
         ],
     )

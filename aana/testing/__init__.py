@@ -5,7 +5,6 @@ root ``conftest.py``. It is deliberately not registered through a ``pytest11`` e
 which would register it twice alongside ``-p``.
 """
 
-import shutil
 from collections.abc import Generator
 from contextlib import ExitStack
 from typing import Any
@@ -45,7 +44,7 @@ from aana.testing.options import (
     get_option,
     get_postgres_source,
 )
-from aana.testing.postgres_server import remove_run_container
+from aana.testing.postgres_server import find_pg_ctl, remove_run_container
 from aana.testing.run import RUN_ID_KEY, is_xdist_worker, run_id
 
 __all__ = [
@@ -64,7 +63,7 @@ __all__ = [
     "transactional_db_engine",
 ]
 
-aana_postgresql_proc = postgresql_factories.postgresql_proc(executable=shutil.which("pg_ctl"))
+aana_postgresql_proc = postgresql_factories.postgresql_proc(executable=find_pg_ctl())
 
 _refusal = pytest.StashKey[ExitStack]()
 

@@ -14,13 +14,9 @@ from aana.testing.options import (
     get_option,
     get_postgres_source,
 )
-from aana.testing.postgres_container import docker_engine_answers
-from aana.testing.postgres_server import (
-    PostgresSource,
-    choose_source,
-    find_pg_ctl,
-    running_as_root,
-)
+from aana.testing.pg_ctl_server import UNPRIVILEGED_USER, running_as_root
+from aana.testing.postgres_container import docker_engine_answers, ensure_image
+from aana.testing.postgres_server import PostgresSource, choose_source, find_pg_ctl
 from aana.testing.run import run_id
 
 
@@ -67,7 +63,8 @@ def _server_lines(config: pytest.Config) -> list[str]:
         shown = postgres_url(url).set(drivername="postgresql")
         where = f"the URL {shown.render_as_string(hide_password=True)}"
     elif source is PostgresSource.PG_CTL:
-        where = f"a throwaway server started with {find_pg_ctl()}"
+        as_user = f" as {UNPRIVILEGED_USER}" if running_as_root() else ""
+        where = f"a throwaway server started with {find_pg_ctl()}{as_user}"
     else:
         where = (
             f"a throwaway Docker container of {get_option(config, POSTGRES_IMAGE)} "
@@ -77,21 +74,29 @@ def _server_lines(config: pytest.Config) -> list[str]:
 
 
 def check_server(config: pytest.Config) -> None:
-    """Stop the run once, before any test, if the PostgreSQL server given by URL is down.
+    """Stop the run once, before any test, if the PostgreSQL server cannot be had.
 
-    Servers the plugin starts itself are checked as they start; a run that only collects
-    needs no server.
+    A server given by URL must answer; a container's image must be on the engine or
+    pullable; without any source, the message names the ways to provide one. Otherwise every
+    test would fail on its own with the same error. A run that only collects needs no server.
 
     Args:
         config (pytest.Config): pytest's config.
 
     Raises:
-        pytest.UsageError: If the server does not answer; the message names host and port,
-            and the ways to get a server.
+        pytest.UsageError: If the server does not answer (the message names host and port,
+            and the ways to get a server), no source applies, or the image is missing.
     """
+    if get_backend(config) != "postgresql" or config.option.collectonly:
+        return
     url = get_option(config, POSTGRES_URL)
-    if get_backend(config) != "postgresql" or not url or config.option.collectonly:
-        return
-    if get_postgres_source(config) not in (PostgresSource.URL, "auto"):
-        return
-    PostgresDatabases.connect(run_id(config), "main", postgres_url(url)).dispose()
+    source = choose_source(
+        get_postgres_source(config), url, find_pg_ctl(), running_as_root(), docker_engine_answers
+    )
+    if source is PostgresSource.URL:
+        assert url is not None
+        PostgresDatabases.connect(run_id(config), "main", postgres_url(url)).dispose()
+    elif source is PostgresSource.CONTAINER:
+        image = get_option(config, POSTGRES_IMAGE)
+        assert image is not None
+        ensure_image(image)

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from filelock import FileLock
 
-from aana.testing.options import POSTGRES_IMAGE, POSTGRES_SOURCE
+from aana.testing.options import POSTGRES_IMAGE, POSTGRES_SOURCE, POSTGRES_URL
 
 LABEL_RUN = "aana.testing.run"
 """Label holding the id of the test run a container serves."""
@@ -195,6 +195,23 @@ def _client() -> Any:
     return client
 
 
+def ensure_image(image: str) -> None:
+    """Make sure the engine has ``image``, pulling it if it can.
+
+    Args:
+        image (str): The image the run's container will start from.
+
+    Raises:
+        pytest.UsageError: If no engine answers, or the image is missing and cannot be
+            pulled; the message says what to set instead.
+    """
+    client = _client()
+    try:
+        _ensure_image(client, image)
+    finally:
+        client.close()
+
+
 def _ensure_image(client: Any, image: str) -> None:
     import docker.errors
 
@@ -208,7 +225,9 @@ def _ensure_image(client: Any, image: str) -> None:
     except Exception as error:
         raise pytest.UsageError(
             f"{POSTGRES_IMAGE.flag} / {POSTGRES_IMAGE.env}: image {image!r} is not on the Docker "
-            f"engine at {docker_host()} and cannot be pulled: {error}"
+            f"engine at {docker_host()} and cannot be pulled: {error}. Build or load a PostgreSQL "
+            f"image locally and name it with {POSTGRES_IMAGE.env}, or give a running server "
+            f"with {POSTGRES_URL.env}"
         ) from None
 
 

@@ -1,14 +1,14 @@
 """Finding a PostgreSQL server for the tests.
 
 In the automatic order, the first source that applies wins: the URL the user gave; a
-throwaway server started by pytest-postgresql's process fixture, when ``pg_ctl`` is on the
-PATH and we are not root (PostgreSQL refuses to run as root); a container from
-:mod:`aana.testing.postgres_container`, when a Docker engine answers. The
-``aana_postgres_source`` option forces one of them.
+throwaway server started with ``pg_ctl`` (found on the PATH or in Debian's
+``/usr/lib/postgresql/*/bin``): pytest-postgresql's process fixture starts it for an ordinary
+user, and :mod:`aana.testing.pg_ctl_server` starts it as ``nobody`` for root, since PostgreSQL
+refuses to run as root; a container from :mod:`aana.testing.postgres_container`, when a
+Docker engine answers. The ``aana_postgres_source`` option forces one of them.
 """
 
 import os
-import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -23,6 +23,14 @@ from aana.testing.options import (
     POSTGRES_URL,
     get_option,
     get_postgres_source,
+)
+from aana.testing.pg_ctl_server import (
+    DEBIAN_BIN_DIRS,
+    Unavailable,
+    find_bin_dir,
+    root_problem,
+    running_as_root,
+    throwaway_server,
 )
 from aana.testing.postgres_container import SharedContainer, docker_engine_answers, docker_host
 from aana.testing.run import is_xdist_worker, run_id
@@ -64,7 +72,10 @@ def choose_source(
             applies; that message names all three ways to provide one.
     """
     forced = f"{POSTGRES_SOURCE.flag} / {POSTGRES_SOURCE.env} / {POSTGRES_SOURCE.name} is"
-    pg_ctl_problem = "pg_ctl is not on the PATH" if not pg_ctl else "pg_ctl refuses to run as root"
+    if not pg_ctl:
+        pg_ctl_problem: str | None = f"pg_ctl is neither on the PATH nor in {DEBIAN_BIN_DIRS}"
+    else:
+        pg_ctl_problem = root_problem() if is_root else None
     if requested == PostgresSource.URL:
         if not url:
             raise pytest.UsageError(
@@ -73,7 +84,7 @@ def choose_source(
             )
         return PostgresSource.URL
     if requested == PostgresSource.PG_CTL:
-        if not pg_ctl or is_root:
+        if pg_ctl_problem:
             raise pytest.UsageError(f"{forced} pg_ctl, but {pg_ctl_problem}")
         return PostgresSource.PG_CTL
     if requested == PostgresSource.CONTAINER:
@@ -84,27 +95,23 @@ def choose_source(
         return PostgresSource.CONTAINER
     if url:
         return PostgresSource.URL
-    if pg_ctl and not is_root:
+    if not pg_ctl_problem:
         return PostgresSource.PG_CTL
     if docker_answers():
         return PostgresSource.CONTAINER
     raise pytest.UsageError(
         "the postgresql backend needs a PostgreSQL server, and none was found. Provide one of: "
         f"(1) the URL of a running server with {POSTGRES_URL.flag}, {POSTGRES_URL.env} or the "
-        f"{POSTGRES_URL.name} ini key; (2) pg_ctl on the PATH, run as a non-root user "
+        f"{POSTGRES_URL.name} ini key; (2) pg_ctl and initdb on the PATH or in {DEBIAN_BIN_DIRS} "
         f"({pg_ctl_problem}); (3) a running Docker engine, for a container of "
         f"{POSTGRES_IMAGE.flag}."
     )
 
 
 def find_pg_ctl() -> str | None:
-    """Return the path of ``pg_ctl``, if it is on the PATH."""
-    return shutil.which("pg_ctl")
-
-
-def running_as_root() -> bool:
-    """Tell whether the tests run as root."""
-    return hasattr(os, "geteuid") and os.geteuid() == 0
+    """Return the path of ``pg_ctl``: on the PATH, else in Debian's layout; or None."""
+    bin_dir = find_bin_dir()
+    return str(bin_dir / "pg_ctl") if bin_dir else None
 
 
 def controller_pid(config: pytest.Config) -> int:
@@ -138,6 +145,13 @@ def server_url(request: pytest.FixtureRequest, url: str | None) -> Iterator[URL]
     if source is PostgresSource.URL:
         assert url is not None
         yield postgres_url(url)
+    elif source is PostgresSource.PG_CTL and running_as_root():
+        try:
+            with throwaway_server() as server:
+                yield postgres_url(server.url)
+        except Unavailable as problem:
+            message = f"cannot start a PostgreSQL server with pg_ctl: {problem}"
+            raise pytest.UsageError(message) from None
     elif source is PostgresSource.PG_CTL:
         proc = request.getfixturevalue(PG_PROC_FIXTURE)
         yield postgres_url(f"postgresql://{proc.user}@{proc.host}:{proc.port}/postgres")

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from either import TaskRepository, VideoRepository, open_session, remember_settings
 from halves import Half
-from own_postgres import OwnPostgres, Unavailable, own_postgres
 from reliability_workers import settings_for, terminate_backends
 from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.orm import Session
@@ -25,6 +24,7 @@ from aana.storage.engine import create_database_engine
 from aana.storage.migrations import alembic_config, upgrade
 from aana.storage.models.task import Status
 from aana.testing.options import get_backend
+from aana.testing.pg_ctl_server import ThrowawayServer, Unavailable, throwaway_server
 
 
 def require_postgres(engine: Engine) -> None:
@@ -70,11 +70,11 @@ def lost_or_fine(call: Callable[[], Any]) -> None:
 
 
 @pytest.fixture(scope="module")
-def server(pytestconfig: pytest.Config) -> Iterator[OwnPostgres]:
+def server(pytestconfig: pytest.Config) -> Iterator[ThrowawayServer]:
     if get_backend(pytestconfig) != "postgresql":
         pytest.skip("PostgreSQL only: runs in the suite's postgresql run")
     try:
-        with own_postgres() as started:
+        with throwaway_server() as started:
             engine = create_database_engine(settings_for(started.url))
             try:
                 upgrade(engine, alembic_config())
@@ -86,7 +86,7 @@ def server(pytestconfig: pytest.Config) -> Iterator[OwnPostgres]:
 
 
 @pytest.fixture
-def own_engine(server: OwnPostgres) -> Iterator[Engine]:
+def own_engine(server: ThrowawayServer) -> Iterator[Engine]:
     settings = settings_for(server.url, connect_timeout=5)
     engine = remember_settings(create_database_engine(settings), settings)
     with engine.begin() as connection:
@@ -96,7 +96,7 @@ def own_engine(server: OwnPostgres) -> Iterator[Engine]:
 
 
 def test_server_down_then_up_between_calls(
-    server: OwnPostgres, own_engine: Engine, half: Half
+    server: ThrowawayServer, own_engine: Engine, half: Half
 ) -> None:
     with open_session(own_engine, expire_on_commit=False) as session:
         videos, tasks = VideoRepository(session), TaskRepository(session)
@@ -118,7 +118,7 @@ def test_server_down_then_up_between_calls(
 
 
 def test_server_restarted_between_calls(
-    server: OwnPostgres, own_engine: Engine, half: Half
+    server: ThrowawayServer, own_engine: Engine, half: Half
 ) -> None:
     with open_session(own_engine, expire_on_commit=False) as session:
         videos = VideoRepository(session)
@@ -132,7 +132,7 @@ def test_server_restarted_between_calls(
 
 
 def test_server_restarted_inside_the_callers_transaction(
-    server: OwnPostgres, own_engine: Engine, half: Half
+    server: ThrowawayServer, own_engine: Engine, half: Half
 ) -> None:
     with open_session(own_engine, expire_on_commit=False) as session:
         videos = VideoRepository(session)
