@@ -1,7 +1,13 @@
 """The suite's own hooks and fixtures: both halves of a test, and nested pytest runs."""
 
+from collections.abc import Iterator
+
 import pytest
 from halves import half, run_test
+from plugin_runs import SUITE_SERVER
+
+from aana.testing.backends import PostgresDatabases
+from aana.testing.options import POSTGRES_URL, get_backend, get_option
 
 __all__ = ["half"]
 
@@ -30,3 +36,14 @@ def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pyte
     """
     monkeypatch.setenv("PYTEST_ADDOPTS", NESTED_RUN_OPTIONS)
     return pytester
+
+
+@pytest.fixture(scope="session", autouse=True)
+def suite_server(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Remember the PostgreSQL server the plugin started, for nested runs (``plugin_runs``)."""
+    config = request.config
+    if get_backend(config) == "postgresql" and not get_option(config, POSTGRES_URL):
+        databases = request.getfixturevalue("aana_test_databases")
+        assert isinstance(databases, PostgresDatabases)
+        config.stash[SUITE_SERVER] = databases.admin_url.render_as_string(hide_password=False)
+    yield

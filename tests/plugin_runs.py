@@ -4,12 +4,26 @@ import pytest
 
 from aana.testing.options import DB, POSTGRES_URL, get_backend, get_option
 
+SUITE_SERVER = pytest.StashKey[str]()
+"""The URL of the PostgreSQL server the plugin started for this suite (pg_ctl or container)."""
+
+
+def suite_server_url(config: pytest.Config) -> str | None:
+    """The URL of the PostgreSQL server this suite runs on: given, or started by the plugin.
+
+    Nested runs use it rather than starting servers of their own: faster, and a kept
+    template (``--aana-reuse-db``) must outlive one run to be reused.
+    """
+    if get_backend(config) != "postgresql":
+        return None
+    return get_option(config, POSTGRES_URL) or config.stash.get(SUITE_SERVER, None)
+
 
 def backend_args(config: pytest.Config) -> list[str]:
     """The options that put a nested run on the backend (and server) this suite runs on."""
     args = [f"{DB.flag}={get_backend(config)}"]
-    url = get_option(config, POSTGRES_URL)
-    if url and get_backend(config) == "postgresql":
+    url = suite_server_url(config)
+    if url:
         args.append(f"{POSTGRES_URL.flag}={url}")
     return args
 

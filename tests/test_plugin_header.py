@@ -1,10 +1,10 @@
 """The header names the backend and its server; a server that is down stops the run once."""
 
 import pytest
-from plugin_runs import run_plugin
+from plugin_runs import run_plugin, suite_server_url
 from sqlalchemy.engine import make_url
 
-from aana.testing.options import POSTGRES_URL, get_backend, get_option
+from aana.testing.options import get_backend
 
 pytestmark = pytest.mark.subprocesses
 
@@ -37,7 +37,7 @@ def test_sqlite_is_named_and_a_url_it_ignores_is_a_warning(project: pytest.Pytes
 def test_the_server_url_is_named_with_its_password_masked(
     project: pytest.Pytester, pytestconfig: pytest.Config
 ) -> None:
-    url = get_option(pytestconfig, POSTGRES_URL)
+    url = suite_server_url(pytestconfig)
     if get_backend(pytestconfig) != "postgresql" or not url:
         pytest.skip("needs the PostgreSQL server the suite runs on")
     # Servers on trust authentication ignore the password.

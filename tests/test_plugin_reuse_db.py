@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from app_lineage import lineage_config, write_lineage
-from plugin_runs import backend_args
+from plugin_runs import backend_args, suite_server_url
 from sqlalchemy import create_engine
 
 from aana.testing.backends import KEPT_PREFIX, postgres_url
-from aana.testing.options import POSTGRES_URL, get_backend, get_option
+from aana.testing.options import get_backend
 from aana.testing.template_key import lineage_hash
 
 TESTS = """
@@ -66,7 +66,7 @@ class Project:
         return lineage_hash(lineage_config(self.ini))
 
     def drop_kept_template(self, key: str | None = None) -> None:
-        url = get_option(self.config, POSTGRES_URL)
+        url = suite_server_url(self.config)
         if get_backend(self.config) != "postgresql" or not url:
             return
         name = f"{KEPT_PREFIX}{key or self.key()}"

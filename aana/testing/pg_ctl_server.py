@@ -170,7 +170,9 @@ def throwaway_server() -> Iterator[ThrowawayServer]:
     if problem:
         raise Unavailable(problem)
     prefix: list[str] = []
-    base = Path(tempfile.mkdtemp(prefix="aana-pg-"))
+    # Under root, in /tmp itself: TMPDIR may be a directory of root's that nobody cannot enter
+    # (pytest's own temporary directories are mode 0700).
+    base = Path(tempfile.mkdtemp(prefix="aana-pg-", dir="/tmp" if as_root else None))
     try:
         if as_root:
             user = pwd.getpwnam(UNPRIVILEGED_USER)
