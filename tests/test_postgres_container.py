@@ -149,13 +149,16 @@ def test_missing_image_is_named(pytester: pytest.Pytester, docker_client: Any) -
         "--aana-postgres-source=container",
         "--aana-postgres-image=aana-test-missing-image:never",
     )
-    assert result.ret != pytest.ExitCode.OK
-    result.stdout.fnmatch_lines(
+    # Once, before any test, saying what to set instead.
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
         [
             "*--aana-postgres-image / AANA_TEST_POSTGRES_IMAGE: image "
             "'aana-test-missing-image:never' is not on the Docker engine*cannot be pulled*"
+            "name it with AANA_TEST_POSTGRES_IMAGE*AANA_TEST_POSTGRES_URL*"
         ]
     )
+    assert "test_db.py" not in result.stdout.str()
 
 
 def test_a_server_not_ready_in_time_is_reported_and_removed(
