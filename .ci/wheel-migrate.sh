@@ -14,8 +14,11 @@ first="$("$work/venv/bin/aana" migrate)"
 second="$("$work/venv/bin/aana" migrate)"
 echo "$first"
 echo "$second"
-[[ "$first" == "Migrated database from empty database to 0001_initial." ]]
-[[ "$second" == "Database already at head (0001_initial); nothing to do." ]]
+head="$("$work/venv/bin/python" -c 'from alembic.script import ScriptDirectory
+from aana.storage.migrations import alembic_config
+print(ScriptDirectory.from_config(alembic_config()).get_current_head())')"
+[[ "$first" == "Migrated database from empty database to $head." ]]
+[[ "$second" == "Database already at head ($head); nothing to do." ]]
 "$work/venv/bin/python" - <<'PY'
 import aana.storage.migrations as migrations
 location = migrations.aana_script_location()

@@ -71,6 +71,14 @@ AANA_SDK_0_2_4_NAMES = {
     "aana.storage.session": ["GetDbDependency", "engine", "get_db", "get_session"],
     "aana.storage.types": ["MediaIdSqlType"],
     "aana.core.models.media": ["MediaId"],
+    "aana.exceptions.runtime": ["InvalidWebhookEventType"],
+}
+
+# Names of the async Aana SDK (after 0.2.4) that its storage tests and apps use.
+ASYNC_AANA_SDK_NAMES = {
+    "aana.storage.op": ["DatabaseSessionManager"],
+    "aana.storage.aio.session": ["GetDbDependency", "get_db", "get_session"],
+    "aana.storage.aio.repository": ["WebhookRepository"],
 }
 
 COMPAT_DOC = Path(__file__).resolve().parents[1] / "docs" / "aana-compat.md"
@@ -129,3 +137,12 @@ def test_get_db_yields_a_working_session_and_closes_it(db_session: Session) -> N
     assert session.execute(text("SELECT 1")).scalar() == 1
     with pytest.raises(StopIteration):
         next(dependency)
+
+
+@pytest.mark.parametrize(
+    "qualified",
+    [f"{module}.{name}" for module, names in ASYNC_AANA_SDK_NAMES.items() for name in names],
+)
+def test_the_async_aana_sdks_session_names_are_importable(qualified: str) -> None:
+    module, _, name = qualified.rpartition(".")
+    assert importable(module, name), qualified

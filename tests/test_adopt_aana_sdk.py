@@ -9,23 +9,26 @@ import sys
 from pathlib import Path
 
 import pytest
+from alembic.util import CommandError
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.orm import Session
 
 from aana.core.models import Video
 from aana.storage.migrations import check, current_revisions, upgrade
 from aana.storage.migrations.adoption import AdoptionError
-from aana.storage.models import BaseEntity, Status
+from aana.storage.models import BaseEntity, Status, WebhookEntity
 from aana.storage.repository import (
     CaptionRepository,
     TaskRepository,
     TranscriptRepository,
     VideoRepository,
+    WebhookRepository,
 )
 from aana.testing.backends import db_settings_for
+from tests.aana_revisions import AANA_HEAD as HEAD
+from tests.aana_revisions import AANA_REVISIONS
 from tests.aana_sdk_0_2_4_database import T0, create_aana_sdk_database
 
-HEAD = "0001_initial"
 AANA = str(Path(sys.executable).with_name("aana"))
 
 
@@ -95,9 +98,16 @@ def test_aana_migrate_adopts_an_aana_sdk_database_keeping_every_row(
                 assert task.data == expected["data"]
         assert tasks.count()["total"] == len(rows.tasks)
         assert len(tasks.get_tasks(user_id="user-1")) == 4  # indexes 1, 3, 5 and 7
-    with alembic_engine.connect() as connection:
-        webhook = connection.execute(text("SELECT url, events FROM webhooks")).one()
-    assert webhook.url == "https://hooks.example.com/aana"
+    with Session(alembic_engine) as session:
+        webhooks = WebhookRepository(session)
+        webhook = webhooks.read(rows.webhook_id)
+        assert (webhook.user_id, webhook.url, webhook.events) == (
+            "u1",
+            "https://hooks.example.com/aana",
+            ["task.completed"],
+        )
+        assert webhooks.get_webhooks("u1", "task.completed") == [webhook]
+        assert webhooks.get_webhooks("u1", "task.failed") == []
 
     drift = check(alembic_engine)
     assert drift.ok, drift.describe()
@@ -115,6 +125,42 @@ def test_adopted_database_takes_new_rows_and_cascades_deletes(alembic_engine: En
     with alembic_engine.connect() as connection:
         assert connection.scalar(text("SELECT count(*) FROM video")) == 2
         assert connection.scalar(text("SELECT count(*) FROM tasks")) == len(rows.tasks) + 1
+
+
+def test_an_adopted_databases_webhooks_take_new_rows(alembic_engine: Engine) -> None:
+    rows = create_aana_sdk_database(alembic_engine)
+    upgrade(alembic_engine)
+    with Session(alembic_engine) as session:
+        webhooks = WebhookRepository(session)
+        system = webhooks.save(
+            WebhookEntity(user_id=None, url="https://ops.example.com", events=None)
+        )
+        assert [hook.id for hook in webhooks.get_webhooks("u1")] == [rows.webhook_id]
+        assert webhooks.get_webhooks(None, "task.failed") == [system]
+        assert webhooks.delete(str(rows.webhook_id)).url == "https://hooks.example.com/aana"
+        assert webhooks.get_webhooks("u1") == []
+
+
+def test_a_webhooks_table_that_is_not_aanas_is_refused_and_left_alone(
+    alembic_engine: Engine,
+) -> None:
+    # A database migrated before aana mapped webhooks, where an app made a table of that name.
+    before_webhooks = AANA_REVISIONS[AANA_REVISIONS.index("0004_webhooks") - 1]
+    upgrade(alembic_engine, revision=before_webhooks)
+    with alembic_engine.connect() as connection, connection.begin():
+        connection.execute(text("CREATE TABLE webhooks (id INTEGER PRIMARY KEY, target TEXT)"))
+        connection.execute(text("INSERT INTO webhooks (id, target) VALUES (1, 'https://x')"))
+    with pytest.raises(
+        CommandError, match=r"table webhooks that is not Aana SDK 0\.2\.4's"
+    ) as refused:
+        upgrade(alembic_engine)
+    assert "missing columns: created_at, events, updated_at, url, user_id" in str(refused.value)
+    assert "other columns: target" in str(refused.value)
+    with alembic_engine.connect() as connection:
+        assert connection.execute(text("SELECT id, target FROM webhooks")).all() == [
+            (1, "https://x")
+        ]
+        assert current_revisions(connection) == (before_webhooks,)
 
 
 def test_an_older_aana_sdk_revision_is_refused_and_left_alone(alembic_engine: Engine) -> None:

@@ -21,6 +21,7 @@ import aana.storage.models as models
 import aana.storage.repository as repositories
 from aana.configs.db import DbSettings
 from aana.testing.backends import TestDatabases, db_settings_for
+from tests.aana_revisions import AANA_HEAD, AANA_REVISIONS
 
 REPO = Path(__file__).resolve().parents[1]
 PAGE = REPO / "docs" / "databases.md"
@@ -137,8 +138,8 @@ def test_the_migration_commands_run_as_written(database: Engine, tmp_path: Path)
         outputs.append(done.stdout)
     assert outputs[0].startswith("Migrated database from empty database to ")
     assert outputs[1].startswith("Database at head")
-    assert outputs[2].startswith("aana: 0001_initial (head)")
-    assert "0001_initial" in outputs[3]
+    assert outputs[2].startswith(f"aana: {AANA_HEAD} (head)")
+    assert all(revision in outputs[3] for revision in AANA_REVISIONS)
     assert outputs[4].endswith("to empty database.\n")
     assert set(inspect_db(database).get_table_names()) <= {"alembic_version"}
 

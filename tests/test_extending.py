@@ -31,6 +31,7 @@ from aana.storage.migrations import (
     upgrade,
 )
 from aana.testing.backends import TestDatabases
+from tests.aana_revisions import AANA_HEAD, AANA_REVISIONS
 
 REPO = Path(__file__).resolve().parents[1]
 APP = REPO / "examples" / "video_app"
@@ -289,7 +290,7 @@ def test_revision_on_this_backend_writes_only_the_apps_table(
     assert normalized(generated) == normalized(APP_REVISION)
     assert header(generated, "down_revision") is None
     assert header(generated, "branch_labels") == ("video_app",)
-    assert header(generated, "depends_on") == "0001_initial"
+    assert header(generated, "depends_on") == AANA_HEAD
 
     assert aana_cli("migrate", APP_SPEC, app=app, engine=database).returncode == 0
     done = aana_cli("migrate", "--check", APP_SPEC, app=app, engine=database)
@@ -442,7 +443,8 @@ def test_migrate_applies_aanas_revisions_then_the_apps(database: Engine, tmp_pat
 
     done = aana_cli("migrate", "--check", APP_SPEC, app=app, engine=database)
     assert done.returncode == 1
-    assert f"2 revision(s) pending: 0001_initial, {app_head}" in done.stderr
+    pending = [*AANA_REVISIONS, app_head]
+    assert f"{len(pending)} revision(s) pending: {', '.join(pending)}" in done.stderr
 
     done = aana_cli("migrate", APP_SPEC, app=app, engine=database)
     assert done.returncode == 0, done.stderr

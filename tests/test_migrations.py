@@ -18,9 +18,10 @@ from aana.sdk import AanaSDK
 from aana.storage.migrations import current_revisions, downgrade, pending_revisions, upgrade
 from aana.storage.models import BaseEntity
 from aana.testing.backends import db_settings_for
+from tests.aana_revisions import AANA_HEAD as HEAD
+from tests.aana_revisions import AANA_REVISIONS
 
-HEAD = "0001_initial"
-TABLES = {"alembic_version", "caption", "media", "tasks", "transcript", "video"}
+TABLES = {"alembic_version", "caption", "media", "tasks", "transcript", "video", "webhooks"}
 AANA = str(Path(sys.executable).with_name("aana"))
 
 
@@ -44,7 +45,7 @@ def enum_types(engine: Engine) -> list[str]:
 
 
 def test_head_matches_the_models_down_to_nothing_and_up_again(alembic_engine: Engine) -> None:
-    assert pending_revisions(alembic_engine) == [HEAD]
+    assert pending_revisions(alembic_engine) == AANA_REVISIONS
     result = upgrade(alembic_engine)
     assert (result.before, result.after) == ((), (HEAD,))
     with alembic_engine.connect() as connection:

@@ -6,7 +6,7 @@ import weakref
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -93,8 +93,11 @@ class SQLiteConfig(_ReadByKey):
         return str(self.path) == SQLITE_MEMORY
 
     def url(self) -> URL:
-        """Return the SQLAlchemy URL of the database file."""
-        return URL.create("sqlite+pysqlite", database=str(self.path))
+        """Return the SQLAlchemy URL of the database file, ``sqlite:///<path>`` as Aana's.
+
+        ``sqlite`` without a driver name is SQLAlchemy's pysqlite (the standard ``sqlite3``).
+        """
+        return URL.create("sqlite", database=str(self.path))
 
     def check_writable(self) -> None:
         """Check that the database file can be created or opened for writing.
@@ -155,6 +158,9 @@ class PostgreSQLConfig(_ReadByKey):
         database (str): Name of the database.
         parameters (dict[str, str]): Other libpq connection parameters, passed to the
             driver as given: ``{"sslmode": "verify-full", "sslrootcert": "/etc/ca.pem"}``.
+        async_driver (str): The driver of the async engine: ``psycopg`` (psycopg 3's async
+            connection) or ``asyncpg`` (the ``aana-storage[asyncpg]`` extra). The synchronous
+            engine always uses psycopg.
     """
 
     host: str
@@ -163,6 +169,7 @@ class PostgreSQLConfig(_ReadByKey):
     password: SecretStr = SecretStr("")
     database: str = "aana"
     parameters: dict[str, str] = Field(default_factory=dict)
+    async_driver: Literal["psycopg", "asyncpg"] = "psycopg"
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 

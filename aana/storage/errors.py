@@ -75,7 +75,7 @@ def integrity_violation(error: IntegrityError, table_name: str | None = None) ->
     detail = str(orig).strip().splitlines()[0] if orig is not None else str(error)
     sqlstate = getattr(orig, "sqlstate", None)
     if sqlstate is not None:
-        diag = getattr(orig, "diag", None)
+        diag = _diagnostics(orig)
         kind = _SQLSTATES.get(sqlstate, IntegrityViolation)
         return kind(
             getattr(diag, "table_name", None) or _statement_table(error) or table_name,
@@ -102,7 +102,7 @@ def invalid_value(error: DataError, table_name: str | None = None) -> InvalidVal
     """
     orig = error.orig
     detail = str(orig).strip().splitlines()[0] if orig is not None else str(error)
-    diag = getattr(orig, "diag", None)
+    diag = _diagnostics(orig)
     table = getattr(diag, "table_name", None) or _statement_table(error) or table_name
     return InvalidValueException(table, detail)
 
@@ -122,6 +122,15 @@ def database_full(error: OperationalError) -> DatabaseFullException | None:
         code is not None and code & 0xFF == _SQLITE_FULL
     )
     return DatabaseFullException(str(orig).strip().splitlines()[0]) if full else None
+
+
+def _diagnostics(orig: object) -> object:
+    """Return what names the table and constraint of a PostgreSQL error, for either driver.
+
+    psycopg puts them in the error's ``diag``; under asyncpg, SQLAlchemy's error wraps
+    asyncpg's, which carries them as attributes of the same names.
+    """
+    return getattr(orig, "diag", None) or getattr(orig, "__cause__", None)
 
 
 def _statement_table(error: DataError | IntegrityError) -> str | None:

@@ -7,6 +7,7 @@ refuses access to the configured database in tests that hold no test database.
 """
 
 from collections.abc import Iterator
+from typing import Annotated, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -52,3 +53,20 @@ def dispose_engine() -> None:
     engine = _process.forget()
     if engine is not None:
         engine.dispose()
+
+
+def __getattr__(name: str) -> Any:
+    """Build ``GetDbDependency``, ``Annotated[Session, Depends(get_db)]``, on first use.
+
+    It is FastAPI's dependency type, as the Aana SDK named it; FastAPI is imported only
+    here, so the library does not depend on it.
+    """
+    if name == "GetDbDependency":
+        try:
+            from fastapi import Depends
+        except ModuleNotFoundError:
+            raise ImportError(
+                "GetDbDependency is a FastAPI dependency: install fastapi to use it"
+            ) from None
+        return Annotated[Session, Depends(get_db)]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

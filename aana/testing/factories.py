@@ -34,6 +34,8 @@ from aana.storage.models import (
     TaskEntity,
     TranscriptEntity,
     VideoEntity,
+    WebhookEntity,
+    WebhookEventType,
 )
 from aana.testing.isolation import current_async_session, current_session
 
@@ -182,3 +184,19 @@ class TaskEntityFactory(AanaFactory):
     progress = 0.0
     num_retries = 0
     user_id = factory.Sequence(lambda n: f"user_{n % 3}")
+
+
+class WebhookEntityFactory(AanaFactory):
+    """Webhooks of three users, each subscribed to completed and failed tasks.
+
+    ``user_id=None`` makes a system webhook, ``events=[]`` one subscribed to every event.
+    """
+
+    class Meta:
+        model = WebhookEntity
+
+    user_id = factory.Sequence(lambda n: f"user_{n % 3}")
+    url = factory.Sequence(lambda n: f"https://hooks.example.com/aana/{n}")
+    events = factory.LazyFunction(
+        lambda: [WebhookEventType.TASK_COMPLETED.value, WebhookEventType.TASK_FAILED.value]
+    )

@@ -7,6 +7,7 @@ swaps the session factory for the length of a test that holds ``async_db_session
 """
 
 from collections.abc import AsyncIterator
+from typing import Annotated, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -58,3 +59,20 @@ async def dispose_async_engine() -> None:
     engine = _process.forget()
     if engine is not None:
         await engine.dispose()
+
+
+def __getattr__(name: str) -> Any:
+    """Build ``GetDbDependency``, ``Annotated[AsyncSession, Depends(get_db)]``, on first use.
+
+    It is FastAPI's dependency type, as the Aana SDK named it; FastAPI is imported only
+    here, so the library does not depend on it.
+    """
+    if name == "GetDbDependency":
+        try:
+            from fastapi import Depends
+        except ModuleNotFoundError:
+            raise ImportError(
+                "GetDbDependency is a FastAPI dependency: install fastapi to use it"
+            ) from None
+        return Annotated[AsyncSession, Depends(get_db)]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

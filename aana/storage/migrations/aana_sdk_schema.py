@@ -29,10 +29,6 @@ AANA_SDK_REVISIONS = ("5ad873484aa3", "b9860676dd49", "d40eba8ebc4c", "acb40dabc
 AANA_SDK_HEAD = AANA_SDK_REVISIONS[-1]
 """The revision an Aana SDK 0.2.4 app leaves its database at: the one that can be adopted."""
 
-AANA_SDK_KEPT_TABLES = frozenset({"webhooks"})
-"""Aana SDK tables that aana has no entity for: an adoption keeps them as they are, and the
-drift check leaves them out unless an app's models map them."""
-
 AANA_SDK_STATUSES = ("CREATED", "ASSIGNED", "COMPLETED", "RUNNING", "FAILED", "NOT_FINISHED")
 """Aana stored the names of its ``Status`` members, not their values."""
 

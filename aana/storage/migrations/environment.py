@@ -9,7 +9,6 @@ from alembic.config import Config
 from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, MetaData, create_engine
 
-from aana.storage.migrations.aana_sdk_schema import AANA_SDK_KEPT_TABLES
 from aana.storage.migrations.enum_types import manage_enum_types
 
 MODELS_OPTION = "aana_models"
@@ -49,11 +48,6 @@ def run_env(target_metadata: MetaData | None = None, **configure_options: Any) -
     import_models(config)
     metadata = target_metadata if target_metadata is not None else BaseEntity.metadata
 
-    def include_name(name: str | None, kind: str, _parent: Any) -> bool:
-        # The tables of an adopted Aana SDK database that aana does not map stay unmanaged.
-        kept = name in AANA_SDK_KEPT_TABLES and name not in metadata.tables
-        return not (kind == "table" and kept)
-
     def render_item(kind: str, item: Any, autogen_context: AutogenContext) -> bool:
         # Alembic writes a non-SQLAlchemy type with its module path but imports nothing.
         module = type(item).__module__
@@ -66,7 +60,6 @@ def run_env(target_metadata: MetaData | None = None, **configure_options: Any) -
 
     options: dict[str, Any] = {
         "target_metadata": metadata,
-        "include_name": include_name,
         "compare_type": True,
         "render_item": render_item,
         "process_revision_directives": manage_enum_types,

@@ -6,6 +6,7 @@ from aana.storage.models.media import MediaEntity
 from aana.storage.models.task import Status, TaskEntity
 from aana.storage.models.transcript import TranscriptEntity
 from aana.storage.models.video import VideoEntity
+from aana.storage.models.webhook import WebhookEntity, WebhookEventType
 
 __all__ = [
     "BaseEntity",
@@ -17,4 +18,6 @@ __all__ = [
     "TimeStampEntity",
     "TranscriptEntity",
     "VideoEntity",
+    "WebhookEntity",
+    "WebhookEventType",
 ]

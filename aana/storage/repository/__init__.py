@@ -6,6 +6,7 @@ from aana.storage.repository.media import MediaRepository
 from aana.storage.repository.task import TaskRepository
 from aana.storage.repository.transcript import TranscriptRepository
 from aana.storage.repository.video import VideoRepository
+from aana.storage.repository.webhook import WebhookRepository
 
 __all__ = [
     "BaseRepository",
@@ -14,4 +15,5 @@ __all__ = [
     "TaskRepository",
     "TranscriptRepository",
     "VideoRepository",
+    "WebhookRepository",
 ]

@@ -7,3 +7,4 @@ from aana.storage.aio.repository.media import MediaRepository as MediaRepository
 from aana.storage.aio.repository.task import TaskRepository as TaskRepository
 from aana.storage.aio.repository.transcript import TranscriptRepository as TranscriptRepository
 from aana.storage.aio.repository.video import VideoRepository as VideoRepository
+from aana.storage.aio.repository.webhook import WebhookRepository as WebhookRepository
