@@ -289,7 +289,7 @@ def test_revision_on_this_backend_writes_only_the_apps_table(
     assert normalized(generated) == normalized(APP_REVISION)
     assert header(generated, "down_revision") is None
     assert header(generated, "branch_labels") == ("video_app",)
-    assert header(generated, "depends_on") == "0001_initial"
+    assert header(generated, "depends_on") == "0002_task_claim"
 
     assert aana_cli("migrate", APP_SPEC, app=app, engine=database).returncode == 0
     done = aana_cli("migrate", "--check", APP_SPEC, app=app, engine=database)
@@ -442,7 +442,7 @@ def test_migrate_applies_aanas_revisions_then_the_apps(database: Engine, tmp_pat
 
     done = aana_cli("migrate", "--check", APP_SPEC, app=app, engine=database)
     assert done.returncode == 1
-    assert f"2 revision(s) pending: 0001_initial, {app_head}" in done.stderr
+    assert f"3 revision(s) pending: 0001_initial, 0002_task_claim, {app_head}" in done.stderr
 
     done = aana_cli("migrate", APP_SPEC, app=app, engine=database)
     assert done.returncode == 0, done.stderr
