@@ -96,6 +96,11 @@ def test_aana_migrate_adopts_an_aana_sdk_database_keeping_every_row(
         assert tasks.count()["total"] == len(rows.tasks)
         assert len(tasks.get_tasks(user_id="user-1")) == 4  # indexes 1, 3, 5 and 7
     with alembic_engine.connect() as connection:
+        # Revision 0002's retry key, computed for the adopted rows: the failed task's error.
+        keyed = connection.execute(
+            text("SELECT status, error_name FROM tasks WHERE error_name IS NOT NULL")
+        ).all()
+        assert [tuple(row) for row in keyed] == [("failed", "Timeout")]
         webhook = connection.execute(text("SELECT url, events FROM webhooks")).one()
     assert webhook.url == "https://hooks.example.com/aana"
 
