@@ -108,6 +108,12 @@ def test_aana_migrate_adopts_an_aana_sdk_database_keeping_every_row(
         )
         assert webhooks.get_webhooks("u1", "task.completed") == [webhook]
         assert webhooks.get_webhooks("u1", "task.failed") == []
+    with alembic_engine.connect() as connection:
+        # Revision 0002's retry key, computed for the adopted rows: the failed task's error.
+        keyed = connection.execute(
+            text("SELECT status, error_name FROM tasks WHERE error_name IS NOT NULL")
+        ).all()
+        assert [tuple(row) for row in keyed] == [("failed", "Timeout")]
 
     drift = check(alembic_engine)
     assert drift.ok, drift.describe()

@@ -210,6 +210,7 @@ async def test_code_written_for_the_async_aana_sdk_runs_with_only_its_imports_ch
         repo = AanaTaskRepository(session)
         task = await repo.save(endpoint="/t", data={"x": 1}, user_id="u", priority=2)
         failed = await repo.save(endpoint="/t", data={}, priority=1)
+        await repo.update_status(task_id=failed.id, status=TaskStatus.ASSIGNED)
         await repo.update_status(
             task_id=failed.id, status=TaskStatus.FAILED, progress=0, result={"error": "E"}
         )
@@ -348,6 +349,7 @@ async def test_a_cancelled_call_leaves_its_session_ready_for_the_next(
         pytest.skip("PostgreSQL: a row lock another session holds, and a cancelled wait for it")
     async with get_async_session() as session:
         task = await TaskRepository(session).save("/e", {})
+        await TaskRepository(session).update_status(task.id, Status.ASSIGNED)
     async with get_async_session() as locker, get_async_session() as session:
         await locker.execute(text("SELECT 1 FROM tasks WHERE id = :id FOR UPDATE"), {"id": task.id})
         tasks = TaskRepository(session)

@@ -324,7 +324,8 @@ def test_a_later_revision_follows_the_apps_head(database: Engine, tmp_path: Path
     first = header(APP_REVISION, "revision")
     assert header(added, "down_revision") == first
     assert header(added, "branch_labels") is None
-    assert header(added, "depends_on") is None  # aana's head is an ancestor already
+    # The app's first revision depends on 0001_initial; aana's head has moved on since.
+    assert header(added, "depends_on") == "0002_task_claim"
     assert "add_column" in added.read_text()
     assert "drop_table" not in added.read_text()
 

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -11,12 +12,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
 from sqlalchemy import Engine, inspect, text
+from sqlalchemy.orm import Session
 
 from aana.cli import cli
 from aana.configs import Settings
 from aana.sdk import AanaSDK
 from aana.storage.migrations import current_revisions, downgrade, pending_revisions, upgrade
 from aana.storage.models import BaseEntity
+from aana.storage.repository import TaskRepository
 from aana.testing.backends import db_settings_for
 from tests.aana_revisions import AANA_HEAD as HEAD
 from tests.aana_revisions import AANA_REVISIONS
@@ -178,3 +181,70 @@ def test_migrate_refuses_the_in_memory_database_that_would_vanish() -> None:
     result = CliRunner().invoke(cli, ["migrate"], env={"DB_CONFIG": config})
     assert result.exit_code == 2
     assert "':memory:', which is gone when aana migrate exits" in result.output
+
+
+def test_0002_backfills_the_retry_key_and_the_attempt_and_goes_back(
+    alembic_engine: Engine,
+) -> None:
+    upgrade(alembic_engine, revision="0001_initial")
+    rows = {
+        "retryable": ("failed", '{"error": "InferenceException"}', 2),
+        "not a string": ("failed", '{"error": true}', 1),
+        "unreadable": ("failed", '{"error": "Boom", "note": "\\u0000"}', 1),
+        "surrogate": ("failed", '{"error": "\\ud800"}', 1),
+        "not failed": ("completed", '{"error": "InferenceException"}', 1),
+        "no result": ("created", None, 0),
+    }
+    with alembic_engine.begin() as connection:
+        for name, (status, result, retries) in rows.items():
+            connection.execute(
+                text(
+                    "INSERT INTO tasks (id, endpoint, data, status, priority, progress, "
+                    "result, num_retries, user_id, created_at, updated_at) VALUES (:id, '/e', "
+                    "'{}', :status, 0, 0, :result, :retries, :name, :now, :now)"
+                ),
+                {
+                    "id": uuid.uuid4().hex,
+                    "status": status,
+                    "result": result,
+                    "retries": retries,
+                    "name": name,
+                    "now": "2026-01-01 00:00:00",
+                },
+            )
+
+    assert upgrade(alembic_engine).after == (HEAD,)
+    with alembic_engine.connect() as connection:
+        found = {
+            user: (named, attempt)
+            for user, named, attempt in connection.execute(
+                text("SELECT user_id, error_name = 'InferenceException', attempt FROM tasks")
+            )
+        }
+        named = set(
+            connection.scalars(text("SELECT user_id FROM tasks WHERE error_name IS NOT NULL"))
+        )
+    # PostgreSQL cannot read JSON holding \u0000 or an unpaired surrogate, so those rows get no
+    # key (and are never retried); SQLite reads them, as the claim did before 0002.
+    unreadable_on_postgres = {"unreadable", "surrogate"}
+    if alembic_engine.dialect.name == "postgresql":
+        assert named == {"retryable"}
+    else:
+        assert named == {"retryable", *unreadable_on_postgres}
+    assert found["retryable"] == (True, 2)
+    assert found["no result"][1] == 0
+    with Session(alembic_engine) as session:
+        claimed = TaskRepository(session).fetch_unprocessed_tasks(
+            max_retries=3, retryable_exceptions=["InferenceException", "Boom"]
+        )
+        expected = {"retryable", "no result"}
+        if alembic_engine.dialect.name == "sqlite":
+            expected.add("unreadable")  # its error, "Boom", is retryable
+        assert {task.user_id for task in claimed} == expected
+
+    assert downgrade(alembic_engine, revision="0001_initial").after == ("0001_initial",)
+    with alembic_engine.connect() as connection:
+        columns = {column["name"] for column in inspect(connection).get_columns("tasks")}
+        indexes = {index["name"] for index in inspect(connection).get_indexes("tasks")}
+    assert not {"attempt", "error_name"} & columns
+    assert indexes == {"ix_tasks_status", "ix_tasks_user_id"}

@@ -378,7 +378,7 @@ def test_update_status_to_assigned_sets_assigned_at_and_counts_the_retry(
 
 
 def test_update_status_accepts_the_status_value(repo: TaskRepository) -> None:
-    task = make_task()
+    task = make_task(status=Status.ASSIGNED)
 
     assert repo.update_status(task.id, "running").status is Status.RUNNING
 
@@ -420,14 +420,14 @@ def test_update_status_of_a_missing_task_raises_not_found(
 def test_update_status_without_commit_leaves_the_change_to_the_caller(
     repo: TaskRepository, db_session: Session
 ) -> None:
-    kept, discarded = make_task(), make_task()
+    kept, discarded = make_task(status=Status.ASSIGNED), make_task(status=Status.ASSIGNED)
     repo.update_status(kept.id, Status.RUNNING)
 
     repo.update_status(discarded.id, Status.RUNNING, commit=False)
     assert status_of(db_session, discarded.id) is Status.RUNNING
     db_session.rollback()
 
-    assert status_of(db_session, discarded.id) is Status.CREATED
+    assert status_of(db_session, discarded.id) is Status.ASSIGNED
     assert status_of(db_session, kept.id) is Status.RUNNING
 
 
@@ -707,6 +707,8 @@ def test_a_write_after_a_read_does_not_fail_when_another_connection_wrote_meanwh
     with open_session(transactional_db_engine) as setup:
         repo = TaskRepository(setup)
         mine, theirs, queued = (repo.save("/e", {"n": n}).id for n in range(3))
+        for task_id in (mine, theirs):
+            repo.update_status(task_id, Status.ASSIGNED)
 
     with (
         open_session(transactional_db_engine) as worker,

@@ -253,3 +253,61 @@ class MediaIdAlreadyExistsException(UniqueViolation):
     @property
     def _args(self) -> tuple[Any, ...]:
         return (self.table_name, self.media_id)
+
+
+class StaleTaskUpdateException(DatabaseException):
+    """A task update was refused: the caller does not own the task, or the move is not allowed.
+
+    Raised by ``TaskRepository.update_status`` when the task was claimed again since the
+    caller's claim (its ``attempt`` is newer than the caller's), or when the task's status
+    does not allow the move (a completed or failed task is final; a queued task belongs to
+    whoever claims it next). Nothing was written: the current owner's status and result stay,
+    and the session is usable.
+
+    Attributes:
+        task_id (str): The task.
+        status (str): The task's current status.
+        requested (str): The status the caller asked for.
+        attempt (int): The task's current attempt: the claim that owns it.
+        caller_attempt (int | None): The attempt the caller passed, if any.
+    """
+
+    def __init__(
+        self,
+        task_id: str,
+        status: str,
+        requested: str,
+        attempt: int,
+        caller_attempt: int | None = None,
+    ) -> None:
+        """Constructor.
+
+        Args:
+            task_id (str): The task.
+            status (str): The task's current status.
+            requested (str): The status the caller asked for.
+            attempt (int): The task's current attempt.
+            caller_attempt (int | None): The attempt the caller passed, if any.
+        """
+        if caller_attempt is not None and caller_attempt != attempt:
+            why = (
+                f"it was claimed again: attempt {attempt} owns it, the caller holds attempt "
+                f"{caller_attempt}"
+            )
+        elif caller_attempt is not None:
+            why = f"attempt {attempt} is no longer running (the task is {status})"
+        else:
+            why = f"a {status} task cannot move to {requested}"
+        super().__init__(
+            f"tasks: update of task {task_id} to {requested} refused: {why}; the task is left "
+            f"{status}"
+        )
+        self.task_id = task_id
+        self.status = status
+        self.requested = requested
+        self.attempt = attempt
+        self.caller_attempt = caller_attempt
+
+    @property
+    def _args(self) -> tuple[Any, ...]:
+        return (self.task_id, self.status, self.requested, self.attempt, self.caller_attempt)

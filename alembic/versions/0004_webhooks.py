@@ -21,7 +21,7 @@ from alembic.util import CommandError
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0004_webhooks"
-down_revision: str | Sequence[str] | None = "0001_initial"
+down_revision: str | Sequence[str] | None = "0003_task_retention"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,15 @@
 """The benchmark cases, in the order of the issue."""
 
-from benchmarks.cases import async_half, captions, claims, imports, isolation, migrate, videos
+from benchmarks.cases import (
+    async_half,
+    captions,
+    claim_growth,
+    claims,
+    imports,
+    isolation,
+    migrate,
+    videos,
+)
 from benchmarks.harness import Case
 
 CASES: tuple[Case, ...] = (
@@ -11,4 +20,5 @@ CASES: tuple[Case, ...] = (
     migrate.CASE,
     imports.CASE,
     async_half.CASE,
+    claim_growth.CASE,
 )

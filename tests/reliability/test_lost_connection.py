@@ -216,9 +216,10 @@ def test_terminated_inside_the_callers_transaction(engine: Engine, session: Sess
 def test_terminated_after_update_status_without_commit(engine: Engine, session: Session) -> None:
     tasks = TaskRepository(session)
     task_id = tasks.save("ep", {}).id
+    tasks.update_status(task_id, Status.ASSIGNED)
     tasks.update_status(task_id, Status.RUNNING, commit=False)
     assert terminate_backends(engine) >= 1
     assert_connection_lost(lambda: tasks.update_status(task_id, Status.COMPLETED, commit=False))
     session.rollback()  # the caller's transaction: the caller ends it
-    assert tasks.read(task_id).status == Status.CREATED
+    assert tasks.read(task_id).status == Status.ASSIGNED
     assert tasks.update_status(task_id, Status.COMPLETED).status == Status.COMPLETED

@@ -247,9 +247,11 @@ def test_hostile_strings_are_taken_literally_by_every_text_filter(db_session: Se
     failed_with = {}
     for hostile in [*HOSTILE, "alice"]:
         task = tasks.save("/endpoint", {"q": hostile}, user_id=hostile)
+        tasks.update_status(task.id, Status.ASSIGNED)
         tasks.update_status(task.id, Status.COMPLETED)
         owned[hostile] = task.id
         broken = tasks.save("/endpoint", {}, user_id="retry-owner")
+        tasks.update_status(broken.id, Status.ASSIGNED)
         tasks.update_status(broken.id, Status.FAILED, result={"error": hostile})
         failed_with[hostile] = broken.id
     total = db_session.scalar(select(func.count()).select_from(TaskEntity))

@@ -45,9 +45,14 @@ from transaction_rule_support import (
 from transaction_workers import sessions
 
 from aana.core.models import Video
-from aana.exceptions.db import MediaIdAlreadyExistsException, NotFoundException
+from aana.exceptions.db import (
+    MediaIdAlreadyExistsException,
+    NotFoundException,
+    StaleTaskUpdateException,
+)
 from aana.storage.models.task import Status
 from aana.storage.repository import CaptionRepository, TaskRepository, VideoRepository
+from aana.storage.repository.task import ALLOWED_FROM
 
 # About 20 s on SQLite and 45 s on PostgreSQL on a loaded two-core machine.
 MODEL_SETTINGS = settings(
@@ -164,6 +169,10 @@ class QueueAndMedia(RuleBasedStateMachine):
         expected = self.model.tasks.get(task_id)
         if expected is None:
             with pytest.raises(NotFoundException):
+                tasks.update_status(task_id, status, progress, result)
+            return
+        if expected.status not in ALLOWED_FROM[status]:
+            with pytest.raises(StaleTaskUpdateException):
                 tasks.update_status(task_id, status, progress, result)
             return
         task = self.hold(tasks.update_status(task_id, status, progress, result))

@@ -282,9 +282,9 @@ def test_a_call_after_update_status_without_commit_commits_nothing(
     name: str, engine: Engine, session: Session, seed: Seed
 ) -> None:
     """``commit=False`` leaves the transaction to the caller: later calls work inside it."""
-    TaskRepository(session).update_status(seed.task, Status.FAILED, commit=False)
+    TaskRepository(session).update_status(seed.task, Status.COMPLETED, commit=False)
     if name == "update_status":
-        TaskRepository(session).update_status(seed.task, Status.COMPLETED, commit=False)
+        TaskRepository(session).update_status(seed.task, Status.FAILED, commit=False)
     else:
         CALLS[name](session, seed)
     assert session.in_transaction()
@@ -303,6 +303,7 @@ def test_task_reads_are_current(engine: Engine, session: Session) -> None:
     task_id = held.id
     assert tasks.read(task_id).status == Status.CREATED
     with open_session(engine, expire_on_commit=False) as other:
+        TaskRepository(other).update_status(task_id, Status.ASSIGNED)
         TaskRepository(other).update_status(task_id, Status.RUNNING, progress=10.0)
     assert tasks.read(task_id).status == Status.RUNNING
     assert tasks.read(task_id).progress == 10.0

@@ -173,7 +173,10 @@ def raw_delete_task(engine: Engine, task_id: uuid.UUID) -> int:
 
 def raw_task(engine: Engine, task_id: uuid.UUID) -> Any:
     with engine.connect() as connection:
-        return connection.execute(select(TASKS).where(TASKS.c.id == task_id)).one_or_none()
+        # Every column but the generated error_name, which is never read: SQLite decodes a
+        # stored unpaired surrogate escape into text Python cannot decode.
+        columns = [column for column in TASKS.c if column.key != "error_name"]
+        return connection.execute(select(*columns).where(TASKS.c.id == task_id)).one_or_none()
 
 
 def raw_media_ids(engine: Engine) -> set[str]:

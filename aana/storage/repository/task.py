@@ -3,15 +3,15 @@
 import datetime
 import functools
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    String,
     Table,
-    Text,
     Update,
     and_,
     bindparam,
@@ -19,16 +19,16 @@ from sqlalchemy import (
     cast,
     func,
     literal,
-    null,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.selectable import ExecutableReturnsRows
+from sqlalchemy.sql.selectable import CTE, ExecutableReturnsRows
 
-from aana.exceptions.db import NotFoundException
-from aana.storage.models.task import Status, TaskEntity
+from aana.exceptions.db import NotFoundException, StaleTaskUpdateException
+from aana.storage.models.task import QUEUED_STATUSES, Status, TaskEntity
 from aana.storage.repository.base import BaseRepository
 from aana.storage.repository.transaction import FRESH
 from aana.storage.repository.values import chunks, clamped, finite, integer, json_value
@@ -38,17 +38,43 @@ ACTIVE_STATUSES = (Status.ASSIGNED, Status.RUNNING)
 FINISHED_STATUSES = (Status.COMPLETED, Status.FAILED)
 _NOT_RUNNING = (*FINISHED_STATUSES, Status.NOT_FINISHED)
 
+ALLOWED_FROM: dict[Status, tuple[Status, ...]] = {
+    Status.ASSIGNED: QUEUED_STATUSES,
+    Status.RUNNING: ACTIVE_STATUSES,
+    Status.COMPLETED: ACTIVE_STATUSES,
+    # A completed task may still be reported failed, as the Aana SDK's own tests do; a late
+    # worker that passes its attempt cannot, since an attempt only fences an active task.
+    Status.FAILED: (*ACTIVE_STATUSES, Status.COMPLETED),
+    Status.NOT_FINISHED: ACTIVE_STATUSES,
+    Status.CREATED: (),
+}
+"""The statuses :meth:`TaskRepository.update_status` moves a task from, by target status.
+
+A finished task never goes back to work by ``update_status``: only :meth:`retry_task`, an
+explicit call, requeues it; a queued task is taken only by a claim (or ``update_status``
+to ``assigned``, which is one)."""
+
 
 class TaskRepository(BaseRepository[TaskEntity]):
     """Repository of tasks.
 
     Every state change is one ``UPDATE`` statement, so concurrent workers never lose each
-    other's writes. Claiming (:meth:`fetch_unprocessed_tasks`) hands each task to exactly one
-    worker: on PostgreSQL the candidates are locked with ``FOR UPDATE SKIP LOCKED``; on SQLite
+    other's writes, and carries its own precondition (see :data:`ALLOWED_FROM`), so a worker
+    that comes back late cannot undo another's: a finished task stays finished, and a
+    worker that passes the ``attempt`` its claim handed out changes the task only while
+    that claim still owns it.
+
+    Claiming (:meth:`fetch_unprocessed_tasks`) hands each task to exactly one worker: on
+    PostgreSQL the candidates are locked with ``FOR UPDATE SKIP LOCKED``; on SQLite
     the claim opens its transaction with ``BEGIN IMMEDIATE``, which serializes writers.
     Statements that change several tasks lock them in id order, so they cannot deadlock with
     each other; code that updates several tasks in one transaction (``commit=False``) should
     do the same.
+
+    The claim reads only rows it can take, in index order, whatever the size of the history:
+    queued tasks through a partial index in the claim's order, and failed tasks to retry
+    through a partial index of their error name (a column the database generates when the
+    task fails), never by reading failed rows' JSON.
 
     Every method follows the transaction rule of :class:`BaseRepository`. Values are checked
     before any SQL is sent (:mod:`aana.storage.repository.values`): a value the database
@@ -121,7 +147,8 @@ class TaskRepository(BaseRepository[TaskEntity]):
         Claimable are tasks ``created`` or ``not_finished``, and ``failed`` ones whose
         ``result["error"]`` names one of ``retryable_exceptions`` and that were tried fewer than
         ``max_retries`` times. Each claimed task gets ``assigned_at`` set and ``num_retries``
-        incremented. No task is handed to two callers, whatever the concurrency.
+        and ``attempt`` incremented; pass its ``attempt`` to :meth:`update_status` to fence the
+        worker's updates. No task is handed to two callers, whatever the concurrency.
 
         Args:
             limit (int | None): Claim at most this many; all claimable ones if None.
@@ -144,11 +171,7 @@ class TaskRepository(BaseRepository[TaskEntity]):
         if retryable:
             parameters["max_retries"] = clamped(max_retries)
             parameters["retryable"] = retryable
-        statement = _claim_statement(
-            self.session.get_bind().dialect.name,
-            limited=limit is not None,
-            retrying=bool(retryable),
-        )
+        statement = _claim_statement(limited=limit is not None, retrying=bool(retryable))
         with self._unit(write=True):
             tasks = list(self.session.scalars(statement, parameters, execution_options=FRESH))
         tasks.sort(key=lambda task: (-task.priority, task.created_at, task.id))
@@ -161,11 +184,21 @@ class TaskRepository(BaseRepository[TaskEntity]):
         progress: float | None = None,
         result: Any = None,
         commit: bool = True,
+        *,
+        attempt: int | None = None,
     ) -> TaskEntity:
-        """Set the status of a task, in one statement.
+        """Move a task to a status, in one statement that also checks the move is allowed.
 
         ``completed`` and ``failed`` set ``completed_at``; ``assigned`` sets ``assigned_at`` and
-        increments ``num_retries``.
+        increments ``num_retries`` and ``attempt`` (it is a claim).
+
+        The move must be allowed from the task's current status (:data:`ALLOWED_FROM`):
+        ``created``/``not_finished`` -> ``assigned``; ``assigned``/``running`` -> ``running``,
+        ``completed``, ``failed``, ``not_finished``; ``completed`` -> ``failed``. A worker that
+        passes ``attempt`` (the ``attempt`` of the task its claim returned) is also refused
+        unless the task is still ``assigned`` or ``running`` under that same claim: once the
+        expired-task sweep requeued it, or another worker claimed it, the late update is not
+        applied.
 
         Args:
             task_id (str | UUID): The task id.
@@ -173,16 +206,21 @@ class TaskRepository(BaseRepository[TaskEntity]):
             progress (float | None): The new progress, if given.
             result (Any): The result or error, stored as JSON, if given.
             commit (bool): Commit the change; otherwise leave it in the session's transaction.
+            attempt (int | None): The claim the caller owns the task by; None skips the
+                ownership check (the status rules still apply).
 
         Returns:
             TaskEntity: The updated task.
 
         Raises:
             NotFoundException: If there is no such task.
+            StaleTaskUpdateException: If the move is not allowed from the task's status, or
+                the task is no longer the caller's claim; it names the task, its status and
+                both attempts. Nothing is written.
             ValueError: If ``status`` is not a task status. Nothing is written.
-            InvalidValueException: If ``progress`` is not a finite number, or ``result``
-                holds NaN, infinity, a circular reference, NUL or an unpaired surrogate.
-                Nothing is written.
+            InvalidValueException: If ``progress`` or ``attempt`` is not a number the column
+                can hold, or ``result`` holds NaN, infinity, a circular reference, NUL or an
+                unpaired surrogate. Nothing is written.
             TypeError: If ``result`` holds a value of a type JSON cannot store. Nothing is
                 written.
         """
@@ -194,14 +232,42 @@ class TaskRepository(BaseRepository[TaskEntity]):
         if status is Status.ASSIGNED:
             values["assigned_at"] = now
             values["num_retries"] = TaskEntity.num_retries + 1
+            values["attempt"] = TaskEntity.attempt + 1
         if progress is not None:
             values["progress"] = finite(progress, self.table_name, "progress")
         if result is not None:
             values["result"] = json_value(result, self.table_name, "result")
-        return self._update_one(task_id, values, commit=commit)
+        allowed = ALLOWED_FROM[status]
+        condition: ColumnElement[bool] = TaskEntity.status.in_(allowed)
+        if attempt is not None:
+            owner = integer(attempt, self.table_name, "attempt")
+            condition = and_(
+                TaskEntity.status.in_([from_ for from_ in allowed if from_ in ACTIVE_STATUSES]),
+                TaskEntity.attempt == owner,
+            )
+        key = self._parse_id(task_id)
+        if key is None:
+            raise NotFoundException(self.table_name, task_id)
+        with self._unit(write=True, commit=commit):
+            tasks = self._returning(
+                update(TaskEntity).where(TaskEntity.id == key, condition).values(values)
+            )
+            if not tasks:
+                current = self.session.execute(
+                    select(TaskEntity.status, TaskEntity.attempt).where(TaskEntity.id == key)
+                ).one_or_none()
+                if current is None:
+                    raise NotFoundException(self.table_name, task_id)
+                raise StaleTaskUpdateException(
+                    str(key), Status(current.status).value, status.value, current.attempt, attempt
+                )
+        return tasks[0]
 
     def retry_task(self, task_id: Any) -> TaskEntity:
         """Put a task back in the queue as if it were new; its data is kept.
+
+        The only way back from ``completed`` or ``failed``, and allowed from any status.
+        ``attempt`` is kept, so a worker still holding an earlier claim stays fenced off.
 
         Args:
             task_id (str | UUID): The task id.
@@ -230,11 +296,7 @@ class TaskRepository(BaseRepository[TaskEntity]):
         Returns:
             list[TaskEntity]: The active tasks, oldest first.
         """
-        statement = (
-            select(TaskEntity)
-            .where(TaskEntity.status.in_(ACTIVE_STATUSES))
-            .order_by(TaskEntity.created_at, TaskEntity.id)
-        )
+        statement = select(TaskEntity).where(_ACTIVE).order_by(TaskEntity.created_at, TaskEntity.id)
         with self._unit(write=False):
             return list(self.session.scalars(statement, execution_options=FRESH))
 
@@ -299,12 +361,12 @@ class TaskRepository(BaseRepository[TaskEntity]):
             heartbeat_timeout, self.table_name, "heartbeat_timeout"
         )
         out_of_retries = TaskEntity.num_retries >= clamped(max_retries)
-        expired = (
-            select(TaskEntity.id)
-            .where(TaskEntity.status.in_(ACTIVE_STATUSES), or_(ran_too_long, silent))
-            .order_by(TaskEntity.id)
-            .with_for_update()
-        )
+        expired = select(TaskEntity.id).where(_ACTIVE, or_(ran_too_long, silent)).with_for_update()
+        if self.session.get_bind().dialect.name == "postgresql":
+            # Locked in id order, so that two sweeps cannot deadlock. Not on SQLite, which
+            # has no row locks: there the order made it read the whole table in key order
+            # rather than the few active rows through ix_tasks_active.
+            expired = expired.order_by(TaskEntity.id)
         timed_out = {
             "error": "TimeoutError",
             "message": f"Task execution timed out after {execution_timeout}s",
@@ -340,6 +402,9 @@ class TaskRepository(BaseRepository[TaskEntity]):
     def heartbeat(self, task_ids: Iterable[Any]) -> None:
         """Record that the workers running these tasks are alive, then commit.
 
+        Only tasks ``assigned`` or ``running`` are touched: a heartbeat for a task that was
+        requeued or finished meanwhile changes nothing.
+
         Args:
             task_ids (Iterable[str | UUID]): Task ids, any number; malformed ones are ignored.
         """
@@ -352,7 +417,7 @@ class TaskRepository(BaseRepository[TaskEntity]):
             for chunk in chunks(keys):
                 alive = (
                     select(TaskEntity.id)
-                    .where(TaskEntity.id.in_(chunk))
+                    .where(TaskEntity.id.in_(chunk), TaskEntity.status.in_(ACTIVE_STATUSES))
                     .order_by(TaskEntity.id)
                     .with_for_update()
                 )
@@ -454,44 +519,25 @@ class TaskRepository(BaseRepository[TaskEntity]):
         )
 
 
-def _run_once(locking: Select[uuid.UUID]) -> Select[uuid.UUID]:
-    """Return the ids a locking SELECT finds, evaluated exactly once.
+def _run_once(locking: Select[Any]) -> Select[Any]:
+    """Return the ids a locking SELECT finds, evaluated exactly once (see :func:`_once`)."""
+    return select(_once(locking).c.id)
+
+
+def _once(locking: Select[Any], name: str | None = None) -> CTE:
+    """Return a locking SELECT as a CTE that the database evaluates exactly once.
 
     PostgreSQL may otherwise inline the SELECT into the UPDATE and run it again for a rescan;
     with ``SKIP LOCKED`` or ``LIMIT`` a second run can pick other rows than the first. SQLite
-    runs an ``IN`` subquery once anyway, under the write lock the transaction already holds;
-    there a materialized CTE only adds work, a third of a one-task claim's statement time.
+    runs it once anyway, under the write lock the transaction already holds (and has no row
+    locks: ``FOR UPDATE`` is left out there); a materialized CTE would only add work, a third
+    of a one-task claim's statement time.
     """
-    found = locking.cte().prefix_with("MATERIALIZED", dialect="postgresql")
-    return select(found.c.id)
-
-
-# The escapes in JSON text that PostgreSQL cannot turn into text: NUL, and a surrogate that is
-# not half of a pair. Any JSON operator on a row holding one fails, so a single such row, left
-# by a version that did not refuse them or by other code, would fail every claim.
-_UNREADABLE_JSON = (
-    r"\\u0000|\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}"
-)
-
-
-def _error_name(result: ColumnElement[Any], dialect_name: str) -> ColumnElement[str]:
-    """Return ``result["error"]`` when it is a string, else NULL, from any stored row.
-
-    The same on both backends: a non-string error (``True``, ``1``) matches no name, where
-    PostgreSQL would compare its JSON text (``"true"``) and SQLite its SQL value (``1``).
-    ``CASE`` tests its conditions in order, so the JSON is checked before it is read.
-    """
-    if dialect_name == "postgresql":
-        readable = ~cast(result, Text).regexp_match(_UNREADABLE_JSON, flags="i")
-        is_string = func.json_typeof(result["error"]) == "string"
-    else:
-        readable = func.json_valid(result) == 1
-        is_string = func.json_type(result, "$.error") == "text"
-    return case((~readable, null()), (is_string, result["error"].as_string()))
+    return locking.cte(name).prefix_with("MATERIALIZED", dialect="postgresql")
 
 
 @functools.cache
-def _claim_statement(dialect_name: str, limited: bool, retrying: bool) -> ExecutableReturnsRows:
+def _claim_statement(limited: bool, retrying: bool) -> ExecutableReturnsRows:
     """Return the claim of :meth:`TaskRepository.fetch_unprocessed_tasks`, built once.
 
     Building the statement anew, and its cache key with every value in it, cost more Python
@@ -503,8 +549,14 @@ def _claim_statement(dialect_name: str, limited: bool, retrying: bool) -> Execut
     still enter the session's identity map (``populate_existing`` refreshes ones already
     there).
 
+    The candidates are read in index order, never sorted from the whole table: queued tasks
+    through ``ix_tasks_claimable`` (whose condition the query carries as literal SQL, so that
+    the index serves it in a prepared statement too), failed ones through
+    ``ix_tasks_retryable``. With retries on, each kind is locked and limited on its own and
+    the two short lists are merged: an ``OR`` of the two conditions would have the database
+    read and sort every row of both instead.
+
     Args:
-        dialect_name (str): The backend the statement is for.
         limited (bool): Claim at most ``limit`` tasks.
         retrying (bool): Also claim failed tasks whose error is retryable.
 
@@ -514,41 +566,75 @@ def _claim_statement(dialect_name: str, limited: bool, retrying: bool) -> Execut
     table = TaskEntity.__table__
     assert isinstance(table, Table)  # Typed as any FromClause; update() wants a table.
     tasks = table.c
-    # Bound parameters of their own, not a list of values: SQLAlchemy makes that an expanding
-    # parameter, which rewrites the compiled SQL string on every execution.
-    claimable: ColumnElement[bool] = tasks.status.in_(
-        [literal(status, tasks.status.type) for status in (Status.CREATED, Status.NOT_FINISHED)]
+    queued = select(tasks.id, tasks.priority, tasks.created_at).where(
+        _literal_statuses(QUEUED_STATUSES)
     )
     if retrying:
-        claimable = or_(
-            claimable,
-            and_(
-                tasks.status == Status.FAILED,
-                tasks.num_retries < bindparam("max_retries", type_=Integer),
-                _error_name(tasks.result, dialect_name).in_(bindparam("retryable", expanding=True)),
-            ),
+        # error_name is only set on failed rows; the status condition matches the index's.
+        failed = select(tasks.id, tasks.priority, tasks.created_at).where(
+            _literal_statuses([Status.FAILED]),
+            tasks.error_name.in_(bindparam("retryable", expanding=True)),
+            tasks.num_retries < bindparam("max_retries", type_=Integer),
         )
-    candidates = (
-        select(tasks.id)
-        .where(claimable)
-        .order_by(tasks.priority.desc(), tasks.created_at, tasks.id)
-        .with_for_update(skip_locked=True)
-    )
-    if limited:
-        candidates = candidates.limit(bindparam("limit", type_=Integer))
+        kinds = [
+            _locked(queued, limited, "queued"),
+            _locked(failed, limited, "retry"),
+        ]
+        merged = union_all(
+            *(select(kind.c.id, kind.c.priority, kind.c.created_at) for kind in kinds)
+        )
+        both = merged.subquery("candidates")
+        chosen = select(both.c.id)
+        if limited:
+            chosen = chosen.order_by(both.c.priority.desc(), both.c.created_at, both.c.id).limit(
+                bindparam("limit", type_=Integer)
+            )
+    else:
+        chosen = select(_locked(queued, limited, "queued").c.id)
     now = bindparam("now", type_=tasks.updated_at.type)
     claim = (
         update(table)
-        .where(tasks.id.in_(_run_once(candidates)))
+        .where(tasks.id.in_(chosen))
         .values(
             status=Status.ASSIGNED,
             assigned_at=now,
             num_retries=tasks.num_retries + 1,
+            attempt=tasks.attempt + 1,
             updated_at=now,
         )
-        .returning(*tasks)
+        .returning(*(column for column in tasks if column.key != "error_name"))
     )
     return select(TaskEntity).from_statement(claim)
+
+
+def _locked(candidates: Select[Any], limited: bool, name: str) -> CTE:
+    """Return the candidates in claim order, locked, limited, evaluated once."""
+    locking = candidates.order_by(*_CLAIM_ORDER).with_for_update(skip_locked=True)
+    if limited:
+        locking = locking.limit(bindparam("limit", type_=Integer))
+    return _once(locking, name)
+
+
+def _literal_statuses(statuses: Sequence[Status]) -> ColumnElement[bool]:
+    """Return ``status IN (...)``, or ``=`` for one, with the values written out.
+
+    A partial index serves a query only when the query carries the index's condition: SQLite
+    compares the terms as written (``IN`` with one value is not ``=``), and PostgreSQL cannot
+    prove the condition from bound parameters in a prepared statement's generic plan. The
+    values are rendered into the SQL text when the statement runs, never sent as parameters.
+    """
+    column = TaskEntity.__table__.c.status
+    values = [literal(status.value, String(), literal_execute=True) for status in statuses]
+    return column == values[0] if len(values) == 1 else column.in_(values)
+
+
+_ACTIVE = _literal_statuses(ACTIVE_STATUSES)
+
+_CLAIM_ORDER = (
+    TaskEntity.__table__.c.priority.desc(),
+    TaskEntity.__table__.c.created_at,
+    TaskEntity.__table__.c.id,
+)
 
 
 def _exception_names(names: Iterable[str] | None) -> list[str]:
