@@ -57,14 +57,20 @@ class PrunedTasks:
         """Tasks deleted (or, in a dry run, that would be), all statuses together."""
         return sum(self.counts.values())
 
-    def describe(self) -> str:
-        """One line: how many tasks of each status, finished before when."""
+    def describe(self, age: str | None = None) -> str:
+        """One line: how many tasks of each status, finished before when.
+
+        Args:
+            age (str | None): The age asked for, as given (``30d``), to name beside the cutoff.
+
+        Returns:
+            str: ``Deleted 8 tasks (completed: 5, failed: 3) that finished before ...``.
+        """
         by_status = ", ".join(f"{status.value}: {count}" for status, count in self.counts.items())
         verb = "Would delete" if self.dry_run else "Deleted"
-        line = (
-            f"{verb} {self.total} tasks ({by_status}) that finished before "
-            f"{self.cutoff.isoformat(timespec='seconds')}"
-        )
+        when = self.cutoff.isoformat(timespec="seconds")
+        older = f"more than {age} ago, before {when}" if age else f"before {when}"
+        line = f"{verb} {self.total} tasks ({by_status}) that finished {older}"
         return f"{line}; nothing was deleted (dry run)." if self.dry_run else f"{line}."
 
 
