@@ -168,3 +168,21 @@ def test_a_database_never_migrated_is_named(aana_test_databases: object) -> None
     assert done.returncode == 1
     assert "aana migrate" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_docs_pages_prune_commands_run_as_written(transactional_db_engine: Engine) -> None:
+    page = (Path(__file__).resolve().parents[1] / "docs" / "databases.md").read_text()
+    (block,) = [body for body in page.split("```bash\n")[1:] if body.startswith("aana tasks prune")]
+    commands = block.split("```")[0].splitlines()
+    assert len(commands) == 3
+    seed(transactional_db_engine)
+    outputs = []
+    for command in commands:
+        _aana, _tasks, _prune, *args = command.split()
+        done = aana(transactional_db_engine, *args)
+        assert done.returncode == 0, (command, done.stderr)
+        outputs.append(done.stdout)
+
+    assert outputs[0].startswith("Would delete 8 tasks (completed: 5, failed: 3)")
+    assert outputs[1].startswith("Deleted 8 tasks (completed: 5, failed: 3)")
+    assert outputs[2].startswith("Deleted 0 tasks (failed: 0)")

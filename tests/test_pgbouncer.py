@@ -28,6 +28,7 @@ from task_workers import Report
 
 from aana.configs import DbSettings
 from aana.storage.engine import create_database_engine
+from aana.storage.migrations import check, pending_revisions, upgrade
 from aana.storage.models import CaptionEntity, Status, TaskEntity, VideoEntity
 from aana.testing.backends import PostgresDatabases, TestDatabases
 
@@ -213,3 +214,19 @@ def test_32_processes_on_both_halves_share_the_pool_without_error_double_claim_o
         assert videos == expected
         captions = session.scalar(select(func.count()).select_from(CaptionEntity))
         assert captions == len(expected) * pooler_workers.CAPTIONS
+
+
+def test_migrations_run_through_the_pooler(
+    pgbouncer: URL, aana_test_databases: TestDatabases
+) -> None:
+    """``aana migrate``'s code, lock and all, from an empty database to head."""
+    direct = aana_test_databases.create(aana_test_databases.new_name(), from_template=False)
+    engine = pooled_engine(pooled(pgbouncer, direct, transaction_pooler=True))
+    try:
+        result = upgrade(engine)
+        assert result.before == ()
+        assert pending_revisions(engine) == []
+        assert check(engine).ok
+    finally:
+        engine.dispose()
+        aana_test_databases.drop(direct)

@@ -1,6 +1,16 @@
 """The benchmark cases, in the order of the issue."""
 
-from benchmarks.cases import async_half, captions, claims, imports, isolation, migrate, videos
+from benchmarks.cases import (
+    async_half,
+    captions,
+    claims,
+    imports,
+    isolation,
+    migrate,
+    pooler,
+    prune,
+    videos,
+)
 from benchmarks.harness import Case
 
 CASES: tuple[Case, ...] = (
@@ -11,4 +21,6 @@ CASES: tuple[Case, ...] = (
     migrate.CASE,
     imports.CASE,
     async_half.CASE,
+    pooler.CASE,
+    prune.CASE,
 )
