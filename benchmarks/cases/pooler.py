@@ -16,7 +16,7 @@ from aana.storage.engine import create_database_engine
 from aana.storage.repository import TaskRepository
 from benchmarks.cases.claims import draining, repository_worker
 from benchmarks.databases import BenchDatabases
-from benchmarks.harness import Case, Comparison, Contender, Profile, Stats, Target, measure
+from benchmarks.harness import Case, Comparison, Contender, Profile, Stats, measure
 
 READS = 50
 """``TaskRepository.read`` calls per claim in ``Profile.claims``: a read is the cheaper call."""
@@ -60,14 +60,13 @@ def _compare(
 
         return Contender(name, read_many, ops=reads)
 
-    target = Target(0.8, at_least=True, note=POOLER_BOUND)
     claim_pair = (
         claiming("fetch_unprocessed_tasks(limit=1), transaction_pooler", unprepared),
         claiming("the same, prepared statements (default)", prepared),
     )
     comparisons = [
         _comparison(
-            *claim_pair, *measure(claim_pair, profile.warmup, profile.repetitions), "claims", target
+            *claim_pair, *measure(claim_pair, profile.warmup, profile.repetitions), "claims"
         )
     ]
     # After the claims, whose runs empty the table first: the task read stays.
@@ -78,9 +77,7 @@ def _compare(
         reading("the same, prepared statements (default)", prepared, task_id),
     )
     comparisons.append(
-        _comparison(
-            *read_pair, *measure(read_pair, profile.warmup, profile.repetitions), "reads", target
-        )
+        _comparison(*read_pair, *measure(read_pair, profile.warmup, profile.repetitions), "reads")
     )
     return comparisons
 
@@ -91,7 +88,6 @@ def _comparison(
     library_stats: Stats,
     baseline_stats: Stats,
     unit: str,
-    target: Target,
 ) -> Comparison:
     return Comparison(
         case=CASE.name,
@@ -102,14 +98,8 @@ def _comparison(
         baseline_stats=baseline_stats,
         unit=unit,
         throughput=True,
-        target=target,
     )
 
-
-POOLER_BOUND = (
-    "Without prepared statements the server parses and plans every statement anew; the "
-    "claim's statement is the most complex the library runs."
-)
 
 CASE = Case(
     name="pooler",

@@ -125,7 +125,8 @@ def _compare(engine: Engine, finished: int, alone: int) -> list[Comparison]:
         pruning = spawn.Event()
         pruner = spawn.Process(target=prune_in_process, args=(url, pruning))
         pruner.start()
-        pruning.wait(120)
+        while pruner.is_alive() and not pruning.wait(0.1):
+            pass  # the process starts: imports, engine
         started = time.perf_counter()
         during = [_claim_once(tasks)]
         while pruner.is_alive():
