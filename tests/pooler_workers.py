@@ -1,8 +1,8 @@
 """Workers that use every kind of repository through PgBouncer, for tests/test_pgbouncer.py.
 
-At module top level so that spawned processes can import them; light, because 32 processes
-import them at once. A worker runs on the half it is told (see ``either``): the synchronous
-repositories, or the async ones on an event loop of the process's own.
+At module top level so that a forkserver (or spawn) process can import them; light, because
+every process of the pool imports them. A worker runs on the half it is told (see
+``either``): the synchronous repositories, or the async ones on an event loop of its own.
 """
 
 from dataclasses import dataclass, field
