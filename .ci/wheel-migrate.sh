@@ -14,8 +14,8 @@ first="$("$work/venv/bin/aana" migrate)"
 second="$("$work/venv/bin/aana" migrate)"
 echo "$first"
 echo "$second"
-[[ "$first" == "Migrated database from empty database to 0003_task_retention." ]]
-[[ "$second" == "Database already at head (0003_task_retention); nothing to do." ]]
+[[ "$first" == "Migrated database from empty database to 0001_initial." ]]
+[[ "$second" == "Database already at head (0001_initial); nothing to do." ]]
 "$work/venv/bin/python" - <<'PY'
 import aana.storage.migrations as migrations
 location = migrations.aana_script_location()

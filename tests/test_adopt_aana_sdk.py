@@ -25,7 +25,7 @@ from aana.storage.repository import (
 from aana.testing.backends import db_settings_for
 from tests.aana_sdk_0_2_4_database import T0, create_aana_sdk_database
 
-HEAD = "0003_task_retention"
+HEAD = "0001_initial"
 AANA = str(Path(sys.executable).with_name("aana"))
 
 

@@ -315,7 +315,7 @@ def test_a_scaffolded_app_from_models_to_tests(database: Engine, tmp_path: Path)
     # current, downgrade and history, on both lineages.
     done = run("aana", "current", SPEC, project=project, engine=database)
     assert done.returncode == 0, done.stderr
-    assert "aana: 0003_task_retention (head)" in done.stdout
+    assert "aana: 0001_initial (head)" in done.stdout
     assert "clips_app: " in done.stdout and "(head) Add chapters" in done.stdout
     done = run("aana", "downgrade", SPEC, "--to", "clips_app@-1", project=project, engine=database)
     assert done.returncode == 0, done.stderr

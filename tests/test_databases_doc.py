@@ -139,7 +139,7 @@ def test_the_migration_commands_run_as_written(database: Engine, tmp_path: Path)
         outputs.append(done.stdout)
     assert outputs[0].startswith("Migrated database from empty database to ")
     assert outputs[1].startswith("Database at head")
-    assert outputs[2].startswith("aana: 0003_task_retention (head)")
+    assert outputs[2].startswith("aana: 0001_initial (head)")
     assert "0001_initial" in outputs[3]
     assert outputs[4].endswith("to empty database.\n")
     assert set(inspect_db(database).get_table_names()) <= {"alembic_version"}

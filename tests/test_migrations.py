@@ -19,7 +19,7 @@ from aana.storage.migrations import current_revisions, downgrade, pending_revisi
 from aana.storage.models import BaseEntity
 from aana.testing.backends import db_settings_for
 
-HEAD = "0003_task_retention"
+HEAD = "0001_initial"
 TABLES = {"alembic_version", "caption", "media", "tasks", "transcript", "video"}
 AANA = str(Path(sys.executable).with_name("aana"))
 
@@ -44,7 +44,7 @@ def enum_types(engine: Engine) -> list[str]:
 
 
 def test_head_matches_the_models_down_to_nothing_and_up_again(alembic_engine: Engine) -> None:
-    assert pending_revisions(alembic_engine) == ["0001_initial", HEAD]
+    assert pending_revisions(alembic_engine) == [HEAD]
     result = upgrade(alembic_engine)
     assert (result.before, result.after) == ((), (HEAD,))
     with alembic_engine.connect() as connection:

@@ -11,8 +11,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0003_task_retention"
-# TEMPORARY: "0002_task_claim" once it lands (chained to 0001 so that this branch migrates).
-down_revision: str | Sequence[str] | None = "0001_initial"
+down_revision: str | Sequence[str] | None = "0002_task_claim"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
