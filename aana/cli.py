@@ -1,11 +1,13 @@
 """The ``aana`` command line."""
 
+import datetime
 import importlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 from alembic import command
@@ -14,14 +16,34 @@ from alembic.util import CommandError
 from pydantic import ValidationError
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from aana.configs.db import DbSettings, PostgreSQLConfig, SQLiteConfig
 from aana.configs.settings import Settings, load_settings
-from aana.exceptions.db import DatabaseException
+from aana.exceptions.db import (
+    ConnectionLostException,
+    DatabaseException,
+    IntegrityViolation,
+    TableMissingException,
+)
 from aana.scaffold import ScaffoldError, init_app
 from aana.sdk import AanaSDK
 from aana.storage.migrations import alembic_config
+from aana.storage.models.task import Status
+from aana.storage.repository.retention import (
+    DEFAULT_BATCH_SIZE,
+    MAX_BATCH_SIZE,
+    PRUNABLE_STATUSES,
+    PrunedTasks,
+    batch_size_of,
+    parse_duration,
+    prune_cutoff,
+    prune_statuses,
+)
+from aana.storage.repository.task import TaskRepository
+
+T = TypeVar("T")
 
 _NAME_THE_APP = (
     "an app's revision? Name the app, as in `aana migrate my_app.app:aana_app`, "
@@ -229,6 +251,89 @@ def downgrade(app: str | None, target: str) -> None:
     sdk = load_app(app) if app else AanaSDK()
     with _database_errors(sdk, app):
         click.echo(sdk.downgrade(target, _settings()).describe())
+
+
+@cli.group()
+def tasks() -> None:
+    """Look after the task queue's table."""
+
+
+@tasks.command()
+@click.option(
+    "--older-than",
+    required=True,
+    metavar="DURATION",
+    help="Delete tasks that finished longer ago than this: a whole number and a unit, "
+    "s, m, h, d or w (45s, 90m, 12h, 30d, 2w).",
+)
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    metavar="STATUS",
+    help="completed or failed: repeat the option, or separate with commas  "
+    "[default: completed,failed]",
+)
+@click.option(
+    "--batch-size",
+    type=int,
+    default=DEFAULT_BATCH_SIZE,
+    show_default=True,
+    help=f"Tasks deleted per transaction, from 1 to {MAX_BATCH_SIZE}.",
+)
+@click.option("--dry-run", is_flag=True, help="Count the tasks to delete; delete nothing.")
+def prune(older_than: str, statuses: tuple[str, ...], batch_size: int, dry_run: bool) -> None:
+    """Delete finished tasks of the database named by DB_CONFIG, in batches.
+
+    Each batch is a short transaction of its own that takes no lock a claim needs, so workers
+    go on claiming while it runs. On a terminal, a progress bar on stderr; at the end, how
+    many tasks of each status were deleted.
+    """
+    age = _checked(parse_duration, older_than, "--older-than")
+    listed = [status for value in statuses for status in value.split(",")]
+    chosen = _checked(prune_statuses, listed or list(PRUNABLE_STATUSES), "--status")
+    size = _checked(batch_size_of, batch_size, "--batch-size")
+    with _database_errors(AanaSDK(), None):
+        engine = _settings().db_config.get_engine()
+        try:
+            with Session(engine) as session:
+                repository = TaskRepository(session)
+                # One cutoff for the count and the prune, so the bar's total is the same tasks.
+                cutoff = prune_cutoff(age)
+                if dry_run or not sys.stderr.isatty():
+                    pruned = repository.prune(cutoff, chosen, size, dry_run=dry_run)
+                else:
+                    pruned = _prune_with_a_bar(repository, cutoff, chosen, size)
+        except (TableMissingException, IntegrityViolation, ConnectionLostException) as error:
+            click.echo(f"Error: {error}", err=True)
+            sys.exit(1)
+    click.echo(pruned.describe(older_than.strip()))
+
+
+def _prune_with_a_bar(
+    repository: TaskRepository, cutoff: datetime.datetime, statuses: tuple[Status, ...], size: int
+) -> PrunedTasks:
+    """Prune, showing on stderr a bar whose length is what a dry run counts first."""
+    total = repository.prune(cutoff, statuses, size, dry_run=True).total
+    done = 0
+    with click.progressbar(
+        length=total, label="Deleting tasks", file=sys.stderr, show_pos=True
+    ) as bar:
+
+        def advance(so_far: PrunedTasks) -> None:
+            nonlocal done
+            bar.update(so_far.total - done)
+            done = so_far.total
+
+        return repository.prune(cutoff, statuses, size, progress=advance)
+
+
+def _checked(check: Callable[[Any], T], value: Any, option: str) -> T:
+    """Run an argument's check; its ValueError becomes click's usage error naming the option."""
+    try:
+        return check(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint=f"'{option}'") from None
 
 
 def _app_with_migrations(spec: str) -> AanaSDK:

@@ -82,11 +82,13 @@ def test_the_json_blocks_are_valid_settings() -> None:
 def test_the_python_blocks_run_in_order(db_session: Session, capsys: pytest.CaptureFixture[str]):
     """The page's usage blocks, in one namespace, on the test's database."""
     runnable = [body for path, body in blocks("python") if path is None and not is_async(body)]
-    assert len(runnable) == 5
+    assert len(runnable) == 7
     namespace: dict[str, object] = {}
     for body in runnable:
         exec(compile(body, str(PAGE), "exec"), namespace)
-    assert capsys.readouterr().out.startswith("video: no row with id ")
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("video: no row with id ")
+    assert printed[1].startswith("Deleted 0 tasks (failed: 0) that finished before ")
 
 
 def test_the_marked_blocks_are_the_example_apps_files() -> None:

@@ -159,3 +159,37 @@ def test_settings_from_a_url(url: str, expected: dict[str, object]) -> None:
 def test_settings_from_an_unsupported_url_name_it() -> None:
     with pytest.raises(DatabaseConfigError, match="mysql"):
         DbSettings.from_url("mysql://root@localhost/db")
+
+
+def test_transaction_pooler_is_off_by_default_and_read_from_db_config(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert _postgres_settings().datastore_config.transaction_pooler is False
+    config = {"datastore_type": "postgresql", "datastore_config": {"host": "pgbouncer"}}
+    config["datastore_config"]["transaction_pooler"] = True  # type: ignore[index]
+    monkeypatch.setenv("DB_CONFIG", json.dumps(config))
+    assert load_settings().db_config.datastore_config.transaction_pooler is True
+
+
+@pytest.mark.parametrize(("value", "expected"), [("true", True), ("1", True), ("false", False)])
+def test_transaction_pooler_from_a_url_query_parameter_is_not_passed_to_libpq(
+    value: str, expected: bool
+) -> None:
+    settings = DbSettings.from_url(
+        f"postgresql://aana@pgbouncer:6432/aana?sslmode=require&transaction_pooler={value}"
+    )
+    config = settings.datastore_config
+    assert isinstance(config, PostgreSQLConfig)
+    assert config.transaction_pooler is expected
+    assert config.parameters == {"sslmode": "require"}
+    assert dict(settings.url().query) == {"sslmode": "require"}
+
+
+def test_transaction_pooler_that_is_not_a_boolean_is_named() -> None:
+    with pytest.raises(DatabaseConfigError, match=r"datastore_config\.transaction_pooler"):
+        DbSettings.from_url("postgresql://aana@pgbouncer/aana?transaction_pooler=maybe")
+
+
+def test_transaction_pooler_in_libpq_parameters_is_refused_naming_the_setting() -> None:
+    with pytest.raises(ValidationError, match=r"datastore_config\.transaction_pooler"):
+        PostgreSQLConfig(host="pgbouncer", parameters={"transaction_pooler": "true"})

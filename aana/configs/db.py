@@ -136,7 +136,12 @@ _QUERY_FIELDS = {
 }
 """libpq parameters of a URL's query that fill a field of PostgreSQLConfig, and which."""
 
+TRANSACTION_POOLER_PARAMETER = "transaction_pooler"
+"""The query parameter of a PostgreSQL URL that sets ``datastore_config.transaction_pooler``
+(``?transaction_pooler=true``); it is aana's, never passed to libpq."""
+
 _OWN_FIELDS = {
+    TRANSACTION_POOLER_PARAMETER: "datastore_config.transaction_pooler",
     "host": "datastore_config.host",
     "port": "datastore_config.port",
     "user": "datastore_config.user",
@@ -161,6 +166,13 @@ class PostgreSQLConfig(_ReadByKey):
         async_driver (str): The driver of the async engine: ``psycopg`` (psycopg 3's async
             connection) or ``asyncpg`` (the ``aana-storage[asyncpg]`` extra). The synchronous
             engine always uses psycopg.
+        transaction_pooler (bool): Connections go through a pooler in transaction mode
+            (PgBouncer's ``pool_mode = transaction``), which may hand each transaction another
+            server connection. psycopg then prepares no statement: a statement prepared on
+            one server connection does not exist on the next. Nothing else changes; aana
+            keeps no other state in a server session. Off by default: behind no pooler, or
+            one in session mode, prepared statements save the server the planning of the
+            statements a worker repeats.
     """
 
     host: str
@@ -170,6 +182,7 @@ class PostgreSQLConfig(_ReadByKey):
     database: str = "aana"
     parameters: dict[str, str] = Field(default_factory=dict)
     async_driver: Literal["psycopg", "asyncpg"] = "psycopg"
+    transaction_pooler: bool = False
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
@@ -317,7 +330,9 @@ class DbSettings(BaseModel):
         ``user``, ``password`` and ``dbname`` fill the fields of those names (a Unix socket
         directory as ``host`` included), ``connect_timeout`` the setting, and any other
         libpq parameter (``sslmode``, ``sslrootcert``, ``application_name``...) goes to
-        ``datastore_config.parameters``. On SQLite, ``timeout`` is the busy timeout.
+        ``datastore_config.parameters``, except ``transaction_pooler`` (``true`` or
+        ``false``), which is aana's setting of that name. On SQLite, ``timeout`` is the busy
+        timeout.
         ``sqlite://`` and ``sqlite:///:memory:`` are the in-memory database.
 
         Args:
@@ -366,6 +381,9 @@ class DbSettings(BaseModel):
             "database": parsed.database,
         }
         parameters = dict(query)
+        own: dict[str, Any] = {}
+        if TRANSACTION_POOLER_PARAMETER in parameters:
+            own["transaction_pooler"] = parameters.pop(TRANSACTION_POOLER_PARAMETER)
         for name, field in _QUERY_FIELDS.items():
             if name not in parameters:
                 continue
@@ -383,7 +401,7 @@ class DbSettings(BaseModel):
             for name, value in fields.items()
         }
         try:
-            pg_config = PostgreSQLConfig(**config, parameters=parameters)
+            pg_config = PostgreSQLConfig(**config, **own, parameters=parameters)
         except ValueError as error:
             raise DatabaseConfigError(f"{parsed!r}: {_first_error(error)}") from None
         return cls(datastore_type=DbType.POSTGRESQL, datastore_config=pg_config, **options)

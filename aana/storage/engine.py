@@ -8,7 +8,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
-from aana.configs.db import DbSettings, DbType, SQLiteConfig
+from aana.configs.db import DbSettings, DbType, PostgreSQLConfig, SQLiteConfig
 
 SQLITE_BEGIN_OPTION = "aana_sqlite_begin"
 """Connection execution option naming the SQLite ``BEGIN`` mode: ``DEFERRED`` (the default),
@@ -31,7 +31,9 @@ def create_database_engine(db: DbSettings) -> Engine:
     Returns:
         Engine: The engine. SQLite engines enforce foreign keys, use WAL and a busy
         timeout, and emit their own ``BEGIN`` so that transactions and savepoints behave
-        as on PostgreSQL. PostgreSQL engines use psycopg 3 and ``pool_pre_ping``.
+        as on PostgreSQL. PostgreSQL engines use psycopg 3 and ``pool_pre_ping``; behind a
+        transaction pooler (``datastore_config.transaction_pooler``) psycopg prepares no
+        statements.
 
         The in-memory SQLite database (``:memory:``) lives in one connection, so its
         engine holds exactly that one (a ``StaticPool``) and every session shares it.
@@ -79,11 +81,13 @@ def engine_arguments(db: DbSettings) -> dict[str, Any]:
         if db.datastore_config.in_memory:
             return {"connect_args": connect_args, "poolclass": StaticPool}
         return {"connect_args": connect_args, **pool}
-    return {
-        "pool_pre_ping": True,
-        "connect_args": {"connect_timeout": db.connect_timeout},
-        **pool,
-    }
+    assert isinstance(db.datastore_config, PostgreSQLConfig)
+    driver_args: dict[str, Any] = {"connect_timeout": db.connect_timeout}
+    if db.datastore_config.transaction_pooler:
+        # A transaction pooler may run each transaction on another server connection, where
+        # a statement psycopg prepared on the last one does not exist.
+        driver_args["prepare_threshold"] = None
+    return {"pool_pre_ping": True, "connect_args": driver_args, **pool}
 
 
 def install_sqlite_transactions(engine: Engine) -> None:

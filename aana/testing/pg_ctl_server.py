@@ -172,7 +172,7 @@ def throwaway_server() -> Iterator[ThrowawayServer]:
     prefix: list[str] = []
     # Under root, in /tmp itself: TMPDIR may be a directory of root's that nobody cannot enter
     # (pytest's own temporary directories are mode 0700).
-    base = Path(tempfile.mkdtemp(prefix="aana-pg-", dir="/tmp" if as_root else None))
+    base = Path(tempfile.mkdtemp(prefix="aana-pg-", dir="/tmp" if as_root else None))  # noqa: S108
     try:
         if as_root:
             user = pwd.getpwnam(UNPRIVILEGED_USER)

@@ -8,6 +8,8 @@ from benchmarks.cases import (
     imports,
     isolation,
     migrate,
+    pooler,
+    prune,
     videos,
 )
 from benchmarks.harness import Case
@@ -21,4 +23,6 @@ CASES: tuple[Case, ...] = (
     imports.CASE,
     async_half.CASE,
     claim_growth.CASE,
+    pooler.CASE,
+    prune.CASE,
 )

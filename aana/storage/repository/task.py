@@ -2,8 +2,9 @@
 
 import datetime
 import functools
+import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -17,6 +18,7 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
+    delete,
     func,
     literal,
     or_,
@@ -30,6 +32,15 @@ from sqlalchemy.sql.selectable import CTE, ExecutableReturnsRows
 from aana.exceptions.db import NotFoundException, StaleTaskUpdateException
 from aana.storage.models.task import QUEUED_STATUSES, Status, TaskEntity
 from aana.storage.repository.base import BaseRepository
+from aana.storage.repository.retention import (
+    DEFAULT_BATCH_SIZE,
+    PRUNABLE_STATUSES,
+    PrunedTasks,
+    batch_size_of,
+    let_writers_in,
+    prune_cutoff,
+    prune_statuses,
+)
 from aana.storage.repository.transaction import FRESH
 from aana.storage.repository.values import chunks, clamped, finite, integer, json_value
 from aana.storage.types import utc_now
@@ -517,6 +528,99 @@ class TaskRepository(BaseRepository[TaskEntity]):
                 execution_options={"synchronize_session": False, **FRESH},
             )
         )
+
+    def prune(
+        self,
+        older_than: datetime.timedelta | datetime.datetime,
+        statuses: Iterable[Status | str] | Status | str = PRUNABLE_STATUSES,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        dry_run: bool = False,
+        progress: Callable[[PrunedTasks], None] | None = None,
+    ) -> PrunedTasks:
+        """Delete finished tasks that finished long enough ago, in batches.
+
+        A task counts when its status is one of ``statuses`` and its ``completed_at`` is before
+        the cutoff (``older_than`` ago, or the instant ``older_than``). Each batch is a short
+        transaction of its own (a SAVEPOINT, inside a transaction the caller began) that
+        deletes up to ``batch_size`` of them, picked by primary key. It never waits for a lock
+        nor takes one a claim needs: on PostgreSQL it locks its rows with ``FOR UPDATE SKIP
+        LOCKED``, passing over any row another transaction holds (it stays for the next
+        prune), and a claim only ever locks claimable rows; on SQLite it releases the write
+        lock between batches and waits as long as the batch took, so that waiting claims get
+        it (see :func:`~aana.storage.repository.retention.let_writers_in`). The prune ends
+        with the first batch that finds nothing to delete. Batches committed before an error
+        stay deleted.
+
+        Args:
+            older_than (datetime.timedelta | datetime.datetime): The age of the tasks to
+                delete, positive, or a timezone-aware instant in the past.
+            statuses (Iterable[Status | str] | Status | str): ``completed``, ``failed`` or
+                both (the default).
+            batch_size (int): Tasks per transaction, from 1 to 100,000.
+            dry_run (bool): Delete nothing; count, in one read, what a prune would delete.
+            progress (Callable[[PrunedTasks], None] | None): Called with the counts so far
+                after each batch (once, in a dry run), in the caller's thread (in its event
+                loop's greenlet on the async half): it should return quickly.
+
+        Returns:
+            PrunedTasks: The cutoff and the tasks deleted (or in a dry run, to delete) by
+            status.
+
+        Raises:
+            ValueError: If ``older_than`` is not a positive duration or an aware instant in
+                the past, a status is unknown or not finished (created, assigned, running,
+                not_finished), or ``batch_size`` is out of range. Nothing is deleted.
+            TypeError: If ``older_than`` is neither a timedelta nor a datetime.
+            IntegrityViolation: If a row of another table (an app's) references a task of the
+                batch; that batch is left as it was.
+        """
+        pruned = PrunedTasks(
+            cutoff=prune_cutoff(older_than),
+            counts=dict.fromkeys(prune_statuses(statuses), 0),
+            dry_run=dry_run,
+        )
+        size = batch_size_of(batch_size)
+        finished_before = and_(
+            TaskEntity.status.in_(list(pruned.counts)), TaskEntity.completed_at < pruned.cutoff
+        )
+        if dry_run:
+            counting = (
+                select(TaskEntity.status, func.count())
+                .where(finished_before)
+                .group_by(TaskEntity.status)
+            )
+            with self._unit(write=False):
+                rows = self.session.execute(counting).all()
+            for status, number in rows:
+                pruned.counts[Status(status)] = number
+            if progress is not None:
+                progress(pruned)
+            return pruned
+        batch = (
+            select(TaskEntity.id)
+            .where(finished_before)
+            .limit(size)
+            .with_for_update(skip_locked=True)
+        )
+        deleting = (
+            delete(TaskEntity)
+            .where(TaskEntity.id.in_(_run_once(batch)))
+            .returning(TaskEntity.status)
+        )
+        while True:
+            started = time.monotonic()
+            with self._unit(write=True, may_break_constraints=True):
+                deleted = self.session.scalars(
+                    deleting, execution_options={"synchronize_session": False}
+                ).all()
+            if not deleted:
+                return pruned
+            pruned.batches += 1
+            for status in deleted:
+                pruned.counts[Status(status)] += 1
+            if progress is not None:
+                progress(pruned)
+            let_writers_in(self.session, time.monotonic() - started)
 
 
 def _run_once(locking: Select[Any]) -> Select[Any]:

@@ -38,3 +38,4 @@ class TaskRepository(BaseRepository[TaskEntity]):
     heartbeat = awaiting(sync.TaskRepository.heartbeat)
     get_tasks = awaiting(sync.TaskRepository.get_tasks)
     count = awaiting(sync.TaskRepository.count)
+    prune = awaiting(sync.TaskRepository.prune)
