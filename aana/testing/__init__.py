@@ -22,7 +22,7 @@ from aana.testing.async_fixtures import (
     async_transactional_db_engine,
     unrun_async_test,
 )
-from aana.testing.backends import PostgresDatabases, postgres_url
+from aana.testing.backends import PostgresDatabases, configured_postgres_url
 from aana.testing.fixtures import (
     aana_migrations_config,
     aana_template,
@@ -78,6 +78,8 @@ def pytest_configure(config: pytest.Config) -> None:
     """Check the options and put the pytest-alembic fixtures in place."""
     get_backend(config)
     get_postgres_source(config)
+    if get_backend(config) == "postgresql":
+        configured_postgres_url(config)
     get_flag(config, REUSE_DB)
     get_flag(config, CREATE_DB)
     run_id(config)
@@ -98,10 +100,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     removes the run's PostgreSQL container, which all workers share.
     """
     remove_run_container(config)
-    url = get_option(config, POSTGRES_URL)
-    if is_xdist_worker(config) or not url or get_backend(config) != "postgresql":
+    if is_xdist_worker(config) or get_backend(config) != "postgresql":
         return
-    PostgresDatabases.connect(run_id(config), "main", postgres_url(url)).drop_run()
+    url = configured_postgres_url(config)
+    if url is not None:
+        PostgresDatabases.connect(run_id(config), "main", url).drop_run()
 
 
 @pytest.hookimpl(wrapper=True)

@@ -22,11 +22,11 @@ import pytest
 from filelock import FileLock
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from aana.configs.db import DbSettings
 from aana.storage.engine import create_database_engine
-from aana.testing.options import POSTGRES_URL
+from aana.testing.options import POSTGRES_URL, get_option
 
 Migrate = Callable[[Engine], object]
 
@@ -383,12 +383,66 @@ def postgres_url(url: str) -> URL:
         URL: The parsed URL, with the ``postgresql+psycopg`` driver.
 
     Raises:
-        ValueError: If the URL is malformed or not a PostgreSQL URL.
+        ValueError: If the URL is malformed or not a PostgreSQL URL; the message shows the URL
+            with its password masked.
     """
+    shown = mask_password(url)
+    if "@" in url.partition("://")[2].rpartition("@")[0]:
+        raise ValueError(
+            f"{shown}: the user or password holds an unescaped '@'; percent-encode it as %40 "
+            "(and ':' as %3A, '/' as %2F)"
+        )
     try:
         parsed = make_url(url)
-    except Exception as error:
-        raise ValueError(f"{error}") from None
+    except (ValueError, ArgumentError) as error:
+        # SQLAlchemy's own message may quote the whole URL, password included.
+        reason = "the port is not a number" if "int()" in str(error) else "not a URL"
+        raise ValueError(f"{shown}: {reason}") from None
     if parsed.get_backend_name() != "postgresql":
-        raise ValueError(f"{parsed.render_as_string()} is not a postgresql:// URL")
+        raise ValueError(f"{shown} is not a postgresql:// URL")
     return parsed.set(drivername="postgresql+psycopg")
+
+
+def mask_password(url: str) -> str:
+    """Return a URL as given, its password masked, even when the URL is malformed.
+
+    What stands between the user's ``:`` and the last ``@`` is the password, as libpq reads it.
+
+    Args:
+        url (str): A URL, well formed or not.
+
+    Returns:
+        str: The URL with ``***`` for its password.
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return "(a string that is not a URL)"
+    userinfo, at, address = rest.rpartition("@")
+    if not at:
+        return url
+    user, colon, _ = userinfo.partition(":")
+    return f"{scheme}://{user}{':***' if colon else ''}@{address}"
+
+
+def configured_postgres_url(config: pytest.Config) -> URL | None:
+    """Return the PostgreSQL URL the plugin's option gives, parsed, or None.
+
+    Args:
+        config (pytest.Config): pytest's config.
+
+    Returns:
+        URL | None: The URL, with the ``postgresql+psycopg`` driver.
+
+    Raises:
+        pytest.UsageError: If the URL is malformed, naming the option's three forms and
+            showing the URL with its password masked.
+    """
+    url = get_option(config, POSTGRES_URL)
+    if not url:
+        return None
+    try:
+        return postgres_url(url)
+    except ValueError as error:
+        raise pytest.UsageError(
+            f"{POSTGRES_URL.flag} / {POSTGRES_URL.env} / {POSTGRES_URL.name}: {error}"
+        ) from None

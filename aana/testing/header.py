@@ -2,7 +2,7 @@
 
 import pytest
 
-from aana.testing.backends import PostgresDatabases, postgres_url
+from aana.testing.backends import PostgresDatabases, configured_postgres_url
 from aana.testing.options import (
     CREATE_DB,
     DB,
@@ -63,8 +63,9 @@ def _server_lines(config: pytest.Config) -> list[str]:
     except pytest.UsageError:
         return ["aana: backend postgresql, no server found"]
     if source is PostgresSource.URL:
-        assert url is not None
-        shown = postgres_url(url).set(drivername="postgresql")
+        parsed = configured_postgres_url(config)
+        assert parsed is not None
+        shown = parsed.set(drivername="postgresql")
         where = f"the URL {shown.render_as_string(hide_password=True)}"
     elif source is PostgresSource.PG_CTL:
         where = f"a throwaway server started with {find_pg_ctl()}"
@@ -89,9 +90,9 @@ def check_server(config: pytest.Config) -> None:
         pytest.UsageError: If the server does not answer; the message names host and port,
             and the ways to get a server.
     """
-    url = get_option(config, POSTGRES_URL)
-    if get_backend(config) != "postgresql" or not url or config.option.collectonly:
+    url = configured_postgres_url(config)
+    if get_backend(config) != "postgresql" or url is None or config.option.collectonly:
         return
     if get_postgres_source(config) not in (PostgresSource.URL, "auto"):
         return
-    PostgresDatabases.connect(run_id(config), "main", postgres_url(url)).dispose()
+    PostgresDatabases.connect(run_id(config), "main", url).dispose()

@@ -16,7 +16,7 @@ from enum import StrEnum
 import pytest
 from sqlalchemy.engine import URL
 
-from aana.testing.backends import postgres_url
+from aana.testing.backends import configured_postgres_url, postgres_url
 from aana.testing.options import (
     POSTGRES_IMAGE,
     POSTGRES_SOURCE,
@@ -136,8 +136,9 @@ def server_url(request: pytest.FixtureRequest, url: str | None) -> Iterator[URL]
         docker_engine_answers,
     )
     if source is PostgresSource.URL:
-        assert url is not None
-        yield postgres_url(url)
+        parsed = configured_postgres_url(config)
+        assert parsed is not None
+        yield parsed
     elif source is PostgresSource.PG_CTL:
         proc = request.getfixturevalue(PG_PROC_FIXTURE)
         yield postgres_url(f"postgresql://{proc.user}@{proc.host}:{proc.port}/postgres")
