@@ -15,7 +15,7 @@ from pytest_postgresql import factories as postgresql_factories
 
 from aana.storage.session import refuse_access
 from aana.testing import alembic_fixtures
-from aana.testing.access import REFUSAL, _aana_db_marker, register_marker
+from aana.testing.access import REFUSAL, _aana_db_marker, configured_database, register_marker
 from aana.testing.async_fixtures import (
     async_db_engine,
     async_db_session,
@@ -37,12 +37,10 @@ from aana.testing.header import check_server, header_lines
 from aana.testing.migration_checks import PYTEST_ALEMBIC_PLUGIN, TEST_ALEMBIC, collect_checks
 from aana.testing.options import (
     CREATE_DB,
-    POSTGRES_URL,
     REUSE_DB,
     add_options,
     get_backend,
     get_flag,
-    get_option,
     get_postgres_source,
 )
 from aana.testing.postgres_server import remove_run_container
@@ -111,13 +109,16 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_sessionstart(session: pytest.Session) -> Generator[None, None, None]:
     """Check the server; refuse database access outside test databases.
 
+    The database ``DB_CONFIG`` names now is guarded for the whole run: an engine asked for
+    on it is the test's, or refused.
+
     Then switch off pytest-alembic's collector: the plugin collects the migration checks.
     A server given by URL that does not answer stops the run here, once.
     """
     if not is_xdist_worker(session.config):
         check_server(session.config)
     session.config.stash[_refusal] = stack = ExitStack()
-    stack.enter_context(refuse_access(REFUSAL))
+    stack.enter_context(refuse_access(REFUSAL, guarded=configured_database()))
     yield
     plugin = session.config.pluginmanager.get_plugin(PYTEST_ALEMBIC_PLUGIN)
     if plugin is not None:

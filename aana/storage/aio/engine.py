@@ -4,7 +4,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from aana.configs.db import DbSettings, DbType, SQLiteConfig
 from aana.exceptions.db import DatabaseConfigError
-from aana.storage.engine import engine_arguments, install_sqlite_transactions
+from aana.storage.engine import (
+    engine_arguments,
+    install_sqlite_transactions,
+    settings_in_place_of,
+)
 
 _ASYNC_SQLITE_DRIVER = "sqlite+aiosqlite"
 
@@ -26,7 +30,9 @@ def create_async_database_engine(db: DbSettings) -> AsyncEngine:
     Raises:
         DatabaseConfigError: If the SQLite database's path is a directory, or its directory
             is missing or not writable, or is the in-memory database ``:memory:``.
+        RuntimeError: Within ``aana.testing``'s refusal, on the database it guards.
     """
+    db = settings_in_place_of(db, "async_")
     url = db.url()
     if db.datastore_type is DbType.SQLITE:
         assert isinstance(db.datastore_config, SQLiteConfig)
