@@ -326,11 +326,22 @@ class PostgresDatabases(TestDatabases):
                 )
 
     def create(self, name: str, from_template: bool) -> Engine:
-        """Clone the template into a new database, or create an empty one."""
-        if from_template:
-            self._execute("CREATE DATABASE {} TEMPLATE {}", name, self.template_name)
-        else:
+        """Clone the template into a new database, or create an empty one.
+
+        A clone holds the template's advisory lock shared: clones run side by side, and a
+        rebuild (``--aana-create-db`` in another run), which holds it exclusively, waits for
+        them, as they wait for it.
+        """
+        if not from_template:
             self._execute("CREATE DATABASE {}", name)
+            return self._engine(name)
+        with self._admin.connect() as connection:
+            lock = {"name": self.template_name}
+            connection.execute(text("SELECT pg_advisory_lock_shared(hashtext(:name))"), lock)
+            try:
+                self._execute("CREATE DATABASE {} TEMPLATE {}", name, self.template_name)
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock_shared(hashtext(:name))"), lock)
         return self._engine(name)
 
     def drop(self, engine: Engine) -> None:
