@@ -29,6 +29,7 @@ from aana.storage.engine import create_database_engine
 from aana.testing.options import POSTGRES_URL, get_option
 
 Migrate = Callable[[Engine], object]
+Check = Callable[[Engine], None]
 
 KEPT_PREFIX = "aana_test_keep_"
 """The prefix of templates kept across runs; no run's prefix starts with it."""
@@ -88,19 +89,29 @@ class TestDatabases(ABC):
             return f"{KEPT_PREFIX}{self.reuse.key}"
         return f"{self.prefix}_template"
 
-    def ensure_template(self, migrate: Migrate, reuse: TemplateReuse | None = None) -> None:
+    def ensure_template(
+        self, migrate: Migrate, reuse: TemplateReuse | None = None, check: Check | None = None
+    ) -> None:
         """Create and migrate the template once, whichever worker or run gets there first.
 
         Args:
             migrate (Migrate): Migrates an empty database to head.
             reuse (TemplateReuse | None): Keep the template across runs, under this key.
+            check (Check | None): Run on an engine on the template once it is there, built
+                by this process or not; what it raises comes out of this call.
         """
         self.reuse = reuse
         self._ensure_template(migrate)
+        if check is not None:
+            self._check_template(check)
 
     @abstractmethod
     def _ensure_template(self, migrate: Migrate) -> None:
         """Build the template unless it exists (and needs no rebuild), under a lock."""
+
+    @abstractmethod
+    def _check_template(self, check: Check) -> None:
+        """Run ``check`` on an engine on the template, which it must only read."""
 
     def _must_rebuild(self, rebuilt_in_this_run: bool) -> bool:
         """Tell whether ``--aana-create-db`` asks to rebuild a kept template."""
@@ -178,6 +189,19 @@ class SQLiteDatabases(TestDatabases):
                 rebuilt.touch()
             for path in folder.glob(f"{building.name}*"):
                 path.unlink()
+
+    def _check_template(self, check: Check) -> None:
+        """Run ``check`` on the template opened read-only, so that it stays as it is.
+
+        A rebuild meanwhile (in another run) replaces the file by a rename: this connection
+        keeps reading the old one whole.
+        """
+        uri = f"{self.template_path.as_uri()}?mode=ro"
+        engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
+        try:
+            check(engine)
+        finally:
+            engine.dispose()
 
     def create(self, name: str, from_template: bool) -> Engine:
         """Copy the template to a new file, or start an empty one."""
@@ -324,6 +348,24 @@ class PostgresDatabases(TestDatabases):
                     text("SELECT pg_advisory_unlock(hashtext(:name))"),
                     {"name": self.template_name},
                 )
+
+    def _check_template(self, check: Check) -> None:
+        """Run ``check`` on the template under its advisory lock, held exclusively.
+
+        PostgreSQL refuses to clone a database anyone is connected to: no clone runs while
+        this connection is open.
+        """
+        with self._admin.connect() as connection:
+            lock = {"name": self.template_name}
+            connection.execute(text("SELECT pg_advisory_lock(hashtext(:name))"), lock)
+            try:
+                engine = self._engine(self.template_name)
+                try:
+                    check(engine)
+                finally:
+                    engine.dispose()
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(hashtext(:name))"), lock)
 
     def create(self, name: str, from_template: bool) -> Engine:
         """Clone the template into a new database, or create an empty one.

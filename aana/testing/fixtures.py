@@ -18,6 +18,7 @@ from aana.testing.backends import (
     TestDatabases,
 )
 from aana.testing.isolation import committing_sessions, isolated_session
+from aana.testing.models_check import ModelsAheadOfMigrations, missing_from_migrations
 from aana.testing.options import (
     ALEMBIC_CONFIG,
     CREATE_DB,
@@ -78,14 +79,29 @@ def aana_template(
     aana_test_databases: TestDatabases,
     aana_migrations_config: Config,
 ) -> None:
-    """Migrates the template database to head, once per run or, with reuse, once per lineage."""
+    """Migrates the template database to head, once per run or, with reuse, once per lineage.
+
+    Then compares it with the models: a table or column no revision creates stops the run
+    with one error naming it, instead of every database test failing on it.
+    """
     config = request.config
     reuse = None
     if get_flag(config, REUSE_DB):
         reuse = TemplateReuse(lineage_hash(aana_migrations_config), get_flag(config, CREATE_DB))
-    aana_test_databases.ensure_template(
-        lambda engine: upgrade(engine, aana_migrations_config), reuse
-    )
+    app = get_option(config, ALEMBIC_CONFIG) is not None
+    try:
+        aana_test_databases.ensure_template(
+            lambda engine: upgrade(engine, aana_migrations_config),
+            reuse,
+            lambda engine: missing_from_migrations(engine, aana_migrations_config, app),
+        )
+    except ModelsAheadOfMigrations as error:
+        ahead = str(error)
+    else:
+        return
+    # Stops after this test (each xdist worker after its first), which fails saying why.
+    request.session.shouldstop = f"aana.testing: {ahead}"
+    pytest.fail(ahead, pytrace=False)
 
 
 @pytest.fixture(scope="session")
