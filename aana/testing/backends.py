@@ -20,19 +20,23 @@ from pathlib import Path
 
 import pytest
 from filelock import FileLock
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, String, create_engine, literal, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from aana.configs.db import DbSettings
 from aana.storage.engine import create_database_engine
 from aana.testing.options import POSTGRES_URL, get_option
+from aana.testing.run import owner_is_gone
 
 Migrate = Callable[[Engine], object]
 Check = Callable[[Engine], None]
 
 KEPT_PREFIX = "aana_test_keep_"
 """The prefix of templates kept across runs; no run's prefix starts with it."""
+
+OWNER_COMMENT = "aana.testing run owned by "
+"""How the comment on each database a run creates starts; the run's owner follows."""
 
 
 @dataclass(frozen=True)
@@ -265,16 +269,20 @@ class PostgresDatabases(TestDatabases):
             names is only connected to, never written or dropped.
     """
 
-    def __init__(self, run_id: str, worker: str, admin_url: URL) -> None:
+    def __init__(self, run_id: str, worker: str, admin_url: URL, owner: str | None = None) -> None:
         """Constructor.
 
         Args:
             run_id (str): Identifies the test run.
             worker (str): The xdist worker id, or ``main``.
             admin_url (URL): Where to connect to create and drop databases.
+            owner (str | None): The run's owner (:func:`aana.testing.run.owner_label`),
+                recorded on each database the run creates, so that a later run can drop
+                them if this one dies (:meth:`drop_dead_runs`).
         """
         super().__init__(run_id, worker)
         self.admin_url = admin_url
+        self.owner = owner
         self._admin = create_engine(
             admin_url,
             isolation_level="AUTOCOMMIT",
@@ -283,7 +291,9 @@ class PostgresDatabases(TestDatabases):
         )
 
     @classmethod
-    def connect(cls, run_id: str, worker: str, admin_url: URL) -> "PostgresDatabases":
+    def connect(
+        cls, run_id: str, worker: str, admin_url: URL, owner: str | None = None
+    ) -> "PostgresDatabases":
         """Check that the server answers, then return the backend.
 
         Args:
@@ -291,6 +301,7 @@ class PostgresDatabases(TestDatabases):
             worker (str): The xdist worker id, or ``main``.
             admin_url (URL): The server's URL (a ``URL``, whose repr hides the password
                 in any traceback).
+            owner (str | None): The run's owner, recorded on its databases.
 
         Returns:
             PostgresDatabases: The backend.
@@ -300,7 +311,7 @@ class PostgresDatabases(TestDatabases):
                 :data:`CONNECT_TIMEOUT` seconds; the message names host and port, and the
                 ways to get a server.
         """
-        databases = cls(run_id, worker, admin_url)
+        databases = cls(run_id, worker, admin_url, owner)
         started = time.monotonic()
         try:
             with databases._admin.connect() as connection:
@@ -334,7 +345,7 @@ class PostgresDatabases(TestDatabases):
                 if not self._exists(name):
                     building = f"{name}_building"
                     self._execute("DROP DATABASE IF EXISTS {} WITH (FORCE)", building)
-                    self._execute("CREATE DATABASE {}", building)
+                    self._create("CREATE DATABASE {}", building)
                     engine = self._engine(building)
                     try:
                         migrate(engine)
@@ -342,7 +353,7 @@ class PostgresDatabases(TestDatabases):
                         engine.dispose()
                     self._execute("ALTER DATABASE {} RENAME TO {}", building, name)
                     if self._must_rebuild(self._exists(rebuilt)):
-                        self._execute("CREATE DATABASE {}", rebuilt)
+                        self._create("CREATE DATABASE {}", rebuilt)
             finally:
                 connection.execute(
                     text("SELECT pg_advisory_unlock(hashtext(:name))"),
@@ -375,13 +386,13 @@ class PostgresDatabases(TestDatabases):
         them, as they wait for it.
         """
         if not from_template:
-            self._execute("CREATE DATABASE {}", name)
+            self._create("CREATE DATABASE {}", name)
             return self._engine(name)
         with self._admin.connect() as connection:
             lock = {"name": self.template_name}
             connection.execute(text("SELECT pg_advisory_lock_shared(hashtext(:name))"), lock)
             try:
-                self._execute("CREATE DATABASE {} TEMPLATE {}", name, self.template_name)
+                self._create("CREATE DATABASE {} TEMPLATE {}", name, self.template_name)
             finally:
                 connection.execute(text("SELECT pg_advisory_unlock_shared(hashtext(:name))"), lock)
         return self._engine(name)
@@ -405,6 +416,37 @@ class PostgresDatabases(TestDatabases):
             self._execute("DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
         self.dispose()
 
+    def drop_dead_runs(self) -> list[str]:
+        """Drop the databases of runs whose controlling process on this host is gone.
+
+        A run killed (SIGKILL, a crash) drops nothing; the databases it created carry its
+        owner in their comment. Only those are dropped, and only when their owner's process
+        on this host no longer exists: a live run's databases, another host's, the kept
+        templates and databases the plugin did not create are left alone.
+
+        Returns:
+            list[str]: The databases dropped.
+        """
+        with self._admin.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database "
+                    "WHERE starts_with(datname, 'aana_test_') AND NOT starts_with(datname, :kept)"
+                ),
+                {"kept": KEPT_PREFIX},
+            ).all()
+        dropped = []
+        for name, comment in rows:
+            owner = (comment or "").removeprefix(OWNER_COMMENT)
+            if owner == comment or not owner_is_gone(owner):
+                continue
+            try:
+                self._execute("DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
+            except DBAPIError:
+                continue  # another process of a run sweeping at the same time got there first
+            dropped.append(name)
+        return dropped
+
     def dispose(self) -> None:
         """Close the administrative connections."""
         self._admin.dispose()
@@ -419,11 +461,25 @@ class PostgresDatabases(TestDatabases):
             )
         return found is not None
 
-    def _execute(self, statement: str, *names: str) -> None:
-        """Run DDL on database names, which cannot be bound parameters; they are quoted."""
+    def _create(self, statement: str, name: str, *names: str) -> None:
+        """Create database ``name``; one of this run's is marked with the run's owner."""
+        self._execute(statement, name, *names)
+        if self.owner is not None and name.startswith(f"{self.prefix}_"):
+            self._execute("COMMENT ON DATABASE {} IS {}", name, comment=OWNER_COMMENT + self.owner)
+
+    def _execute(self, statement: str, *names: str, comment: str | None = None) -> None:
+        """Run DDL on database names, which cannot be bound parameters; they are quoted.
+
+        A ``comment`` (a string literal, which DDL cannot bind either) is quoted as one and
+        fills the last ``{}``.
+        """
         with self._admin.connect() as connection:
             quote = connection.dialect.identifier_preparer.quote_identifier
-            connection.exec_driver_sql(statement.format(*(quote(name) for name in names)))
+            parts = [quote(name) for name in names]
+            if comment is not None:
+                value = literal(comment, String())
+                parts.append(str(value.compile(connection, compile_kwargs={"literal_binds": True})))
+            connection.exec_driver_sql(statement.format(*parts))
 
 
 def postgres_url(url: str) -> URL:

@@ -29,7 +29,7 @@ from aana.testing.options import (
     get_option,
 )
 from aana.testing.postgres_server import server_url
-from aana.testing.run import is_xdist_worker, run_id, worker_id
+from aana.testing.run import controller_pid, is_xdist_worker, owner_label, run_id, worker_id
 from aana.testing.template_key import lineage_hash
 
 
@@ -55,7 +55,11 @@ def aana_migrations_config(pytestconfig: pytest.Config) -> Config:
 def aana_test_databases(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[TestDatabases]:
-    """Creates, clones and drops the test run's databases on the selected backend."""
+    """Creates, clones and drops the test run's databases on the selected backend.
+
+    On PostgreSQL, it first drops what killed runs left on the server (see
+    :meth:`PostgresDatabases.drop_dead_runs`).
+    """
     config = request.config
     run, worker = run_id(config), worker_id(config)
     databases: TestDatabases
@@ -66,7 +70,9 @@ def aana_test_databases(
         yield databases
         return
     with server_url(request, get_option(config, POSTGRES_URL)) as url:
-        databases = PostgresDatabases.connect(run, worker, url)
+        databases = PostgresDatabases.connect(run, worker, url, owner_label(controller_pid(config)))
+        if worker in ("main", "gw0"):  # one process per run sweeps
+            databases.drop_dead_runs()
         try:
             yield databases
         finally:

@@ -25,7 +25,7 @@ from aana.testing.options import (
     get_postgres_source,
 )
 from aana.testing.postgres_container import SharedContainer, docker_engine_answers, docker_host
-from aana.testing.run import is_xdist_worker, run_id
+from aana.testing.run import controller_pid, is_xdist_worker, run_id
 
 PG_PROC_FIXTURE = "aana_postgresql_proc"
 """Name of the pytest-postgresql process fixture the plugin declares."""
@@ -105,14 +105,6 @@ def find_pg_ctl() -> str | None:
 def running_as_root() -> bool:
     """Tell whether the tests run as root."""
     return hasattr(os, "geteuid") and os.geteuid() == 0
-
-
-def controller_pid(config: pytest.Config) -> int:
-    """Return the process id of the run's controlling pytest process.
-
-    pytest-xdist starts its workers as direct children of that process.
-    """
-    return os.getppid() if is_xdist_worker(config) else os.getpid()
 
 
 @contextmanager
