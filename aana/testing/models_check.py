@@ -12,6 +12,7 @@ from alembic.util import CommandError
 from sqlalchemy import Engine
 
 from aana.storage.migrations import check
+from aana.testing.options import ALEMBIC_CONFIG
 
 AHEAD = ("add_table", "add_column")
 """The differences that break queries on the migrated database: what the models add."""
@@ -50,13 +51,20 @@ def missing_from_migrations(engine: Engine, config: Config, app: bool) -> None:
             missing.append(".".join(names[:2]))
     if not missing:
         return
-    command = (
-        'aana revision APP --autogenerate -m "..." (APP: module:attribute of your AanaSDK)'
-        if app
-        else 'alembic revision --autogenerate -m "..." (in the repository, on aana\'s lineage)'
-    )
+    if app:
+        remedy = (
+            'write the missing revision with: aana revision APP --autogenerate -m "..." '
+            "(APP: module:attribute of your AanaSDK)"
+        )
+    else:
+        remedy = (
+            f"if they are your app's, the run has only aana's migrations: name your app's "
+            f"alembic.ini with {ALEMBIC_CONFIG.flag}, {ALEMBIC_CONFIG.env} or the "
+            f"{ALEMBIC_CONFIG.name} ini key; if they are aana's, write the missing revision "
+            'with: alembic revision --autogenerate -m "..." in the repository'
+        )
     raise ModelsAheadOfMigrations(
         f"the models are ahead of the migrations: no revision creates {', '.join(missing)}. "
-        "Every test reading them would fail with the driver's 'no such column' (or table). "
-        f"Write the missing revision with: {command}; the run stops here."
+        "Every test reading them would fail with the driver's 'no such column' (or table): "
+        f"{remedy}. The run stops here."
     )
