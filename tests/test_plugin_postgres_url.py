@@ -74,12 +74,12 @@ def test_a_colon_in_the_password_is_the_passwords(pytester: pytest.Pytester) -> 
     result = run(
         pytester,
         "--co",
-        f"--aana-postgres-url=postgresql://postgres:a:{SECRET}@127.0.0.1:5432/postgres",
+        f"--aana-postgres-url=postgresql://postgres:a:{SECRET}@db.invalid:5432/postgres",
     )
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(
         [
-            "aana: backend postgresql, server from the URL postgresql://postgres:***@127.0.0.1:5432/postgres"
+            "aana: backend postgresql, server from the URL postgresql://postgres:***@db.invalid:5432/postgres"
         ]
     )
     assert SECRET not in result.stdout.str() + result.stderr.str()

@@ -100,6 +100,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     remove_run_container(config)
     if is_xdist_worker(config) or get_backend(config) != "postgresql":
         return
+    if config.option.collectonly:
+        return  # collecting creates no database: no server to reach
     url = configured_postgres_url(config)
     if url is not None:
         PostgresDatabases.connect(run_id(config), "main", url).drop_run()
