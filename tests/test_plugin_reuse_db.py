@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -158,3 +159,79 @@ def test_the_key_covers_every_revision_of_both_lineages(tmp_path: Path) -> None:
         (ini.parent / "versions" / "app_0002.py").read_text() + "# edited\n"
     )
     assert lineage_hash(lineage_config(ini)) != key
+
+
+CLONING_TESTS = """
+import os
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+
+def test_holds_a_clone_then_waits_for_the_rebuild(db_session):
+    Path(os.environ["CLONER_READY"]).touch()
+    rebuilding = Path(os.environ["REBUILDING"])
+    deadline = time.monotonic() + 120
+    while not rebuilding.exists():
+        assert time.monotonic() < deadline, "the other run never started rebuilding"
+        time.sleep(0.05)
+
+
+def test_clones_while_the_other_run_rebuilds(transactional_db_engine):
+    with transactional_db_engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM video")) == 0
+"""
+
+PAUSE = """
+    marker = os.environ.get("REBUILDING")
+    if marker:  # the rebuilding run: say so, then take long enough for the other run to clone
+        open(marker, "w").close()
+        import time
+        time.sleep(3)
+"""
+
+
+@pytest.mark.subprocesses
+def test_a_clone_during_another_runs_rebuild_waits_for_it(project: Project) -> None:
+    """--aana-create-db in one run while another clones the kept template: both pass.
+
+    The cloning run has its template and its first clone when the rebuild starts, and clones
+    again while the rebuild migrates; the clone used to find the template dropped.
+    """
+    revision = project.ini.parent / "versions" / "app_0001.py"
+    revision.write_text(
+        revision.read_text().replace("\ndef downgrade", PAUSE + "\n\ndef downgrade")
+    )
+    project.run()
+    project.pytester.makepyfile(test_cloner=CLONING_TESTS)
+    ready, rebuilding = project.pytester.path / "ready", project.pytester.path / "rebuilding"
+    cloner = subprocess.Popen(
+        project.command("-p", "no:randomly", "test_cloner.py"),
+        cwd=project.pytester.path,
+        env={**project.env(), "CLONER_READY": str(ready), "REBUILDING": str(rebuilding)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        for _ in range(1200):
+            if ready.exists() or cloner.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert ready.exists(), cloner.communicate()[0]
+        rebuilder = subprocess.run(
+            project.command("--aana-create-db", "test_app.py"),
+            cwd=project.pytester.path,
+            env={**project.env(), "REBUILDING": str(rebuilding)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        output = cloner.communicate(timeout=300)[0]
+    finally:
+        cloner.kill()
+    assert rebuilder.returncode == 0, rebuilder.stdout + rebuilder.stderr
+    assert cloner.returncode == 0, output
+    assert project.migrations_run() == 2

@@ -226,6 +226,8 @@ _CONFIG_TYPES: dict[DbType, type[BaseModel]] = {
 }
 
 
+GET_ENGINE_CALL = "DbSettings.get_engine() on the database DB_CONFIG names"
+
 _engines: dict[int, "Engine"] = {}
 _engines_lock = threading.Lock()
 
@@ -299,16 +301,27 @@ class DbSettings(BaseModel):
         :func:`aana.storage.engine.create_database_engine`, however many threads ask at once;
         a copy of the settings builds its own. The engine is disposed of with the object.
 
+        Within a test run by ``aana.testing``, settings naming the database ``DB_CONFIG``
+        named when the run started give the test's engine, as ``get_engine()`` does, and are
+        refused in a test that holds no test database.
+
         Returns:
             Engine: The engine.
 
         Raises:
             DatabaseConfigError: If the SQLite database's path is unusable.
+            RuntimeError: Within ``aana.testing``'s refusal, on the database it guards.
         """
         # Imported here, not at the top: the engine module builds on these settings, and
         # Aana SDK 0.2.4's API puts this method on them.
         from aana.storage.engine import create_database_engine
+        from aana.storage.process_engine import engine_in_place_of
 
+        # In a test run by aana.testing, the database DB_CONFIG names is the test's (or
+        # refused), as with get_engine(); never cached, since the test's engine is not kept.
+        in_place: Engine | None = engine_in_place_of(self, "", GET_ENGINE_CALL)
+        if in_place is not None:
+            return in_place
         key = id(self)
         engine = _engines.get(key)
         if engine is not None:

@@ -311,3 +311,35 @@ class StaleTaskUpdateException(DatabaseException):
     @property
     def _args(self) -> tuple[Any, ...]:
         return (self.task_id, self.status, self.requested, self.attempt, self.caller_attempt)
+
+
+class ConcurrentSessionUseException(DatabaseException):
+    """A repository call was made on an ``AsyncSession`` that is running another one.
+
+    An ``AsyncSession`` runs one call at a time; tasks run concurrently (``asyncio.gather``,
+    a ``TaskGroup``) each need a session of their own. The refused call sent nothing, and the
+    session goes on with the call it was running.
+
+    Attributes:
+        call (str): The refused call, as ``Repository.method``.
+        running (str): The call the session was running.
+    """
+
+    def __init__(self, call: str, running: str) -> None:
+        """Constructor.
+
+        Args:
+            call (str): The refused call.
+            running (str): The call the session was running.
+        """
+        super().__init__(
+            f"{call}: this AsyncSession is running {running} already, and an AsyncSession runs "
+            "one call at a time; give each concurrent task a session of its own "
+            "(async with get_async_session() as session: ...)"
+        )
+        self.call = call
+        self.running = running
+
+    @property
+    def _args(self) -> tuple[Any, ...]:
+        return (self.call, self.running)

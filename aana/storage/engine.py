@@ -9,6 +9,7 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 from aana.configs.db import DbSettings, DbType, PostgreSQLConfig, SQLiteConfig
+from aana.storage.process_engine import engine_in_place_of
 
 SQLITE_BEGIN_OPTION = "aana_sqlite_begin"
 """Connection execution option naming the SQLite ``BEGIN`` mode: ``DEFERRED`` (the default),
@@ -41,11 +42,38 @@ def create_database_engine(db: DbSettings) -> Engine:
     Raises:
         DatabaseConfigError: If the SQLite database's path is a directory, or its directory
             is missing or not writable.
+        RuntimeError: Within ``aana.testing``'s refusal, on the database it guards.
     """
+    db = settings_in_place_of(db, "")
     engine = create_engine(db.url(), **engine_arguments(db))
     if db.datastore_type is DbType.SQLITE:
         install_sqlite_transactions(engine)
     return engine
+
+
+def settings_in_place_of(db: DbSettings, kind: str) -> DbSettings:
+    """Return the settings to build an engine from: ``db``, or the test's database in its place.
+
+    Within a test run by ``aana.testing``, settings naming the database ``DB_CONFIG`` named
+    when the run started are the test's database (the new engine is the caller's, to dispose
+    of), or are refused in a test that holds no test database of this half.
+
+    Args:
+        db (DbSettings): The settings asked for.
+        kind (str): ``""`` for a synchronous engine, ``"async_"`` for an async one.
+
+    Returns:
+        DbSettings: The settings to build from, with ``db``'s pool settings.
+
+    Raises:
+        RuntimeError: Within ``aana.testing``'s refusal, on the database it guards.
+    """
+    call = f"create_{kind}database_engine() on the database DB_CONFIG names"
+    in_place = engine_in_place_of(db, kind, call)
+    if in_place is None:
+        return db
+    pool = db.model_dump(include={"pool_size", "max_overflow", "pool_recycle", "connect_timeout"})
+    return DbSettings.from_url(in_place.url, **pool)
 
 
 def engine_arguments(db: DbSettings) -> dict[str, Any]:

@@ -4,20 +4,37 @@
 :class:`ProcessEngine`: built from :class:`~aana.configs.Settings` on first use, once, with
 the sessions it hands out; swapped for the length of a test by ``aana.testing``; and refused,
 both halves at once, while :func:`refuse_access` is in force.
+
+While :func:`refuse_access` guards a database (the one ``DB_CONFIG`` names when a test run
+starts), every other way to an engine on it goes through the same gate:
+``DbSettings.get_engine()``, ``create_database_engine()`` and
+``create_async_database_engine()`` on settings naming it are refused, or, in a test that
+holds a test database, handed the test's (see :func:`engine_in_place_of`).
 """
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
-from aana.configs.db import DbSettings
+from sqlalchemy.engine import URL
+
+from aana.configs.db import DbSettings, PostgreSQLConfig, SQLiteConfig
 from aana.configs.settings import load_settings
 
-E = TypeVar("E")
+
+class _HasUrl(Protocol):
+    @property
+    def url(self) -> URL: ...
+
+
+E = TypeVar("E", bound=_HasUrl)
 S = TypeVar("S")
 
 _refusal: str | None = None
+_guarded: DbSettings | None = None
+_halves: dict[str, "ProcessEngine[Any, Any]"] = {}
 
 
 class ProcessEngine(Generic[E, S]):
@@ -47,6 +64,7 @@ class ProcessEngine(Generic[E, S]):
         self._factory: Callable[[], S] | None = None
         self._factory_override: Callable[[], S] | None = None
         self._engine_override: E | None = None
+        _halves[kind] = self
 
     def engine(self) -> E:
         """Return the engine for the current settings, building it on first call, once.
@@ -93,6 +111,27 @@ class ProcessEngine(Generic[E, S]):
             engine, self._engine, self._factory = self._engine, None, None
         return engine
 
+    def in_place_of(self, db: DbSettings, call: str) -> E | None:
+        """Return the test's engine to use instead of one on ``db``, if ``db`` is guarded.
+
+        Args:
+            db (DbSettings): The settings an engine is about to be built from.
+            call (str): The call, named in the error.
+
+        Returns:
+            E | None: The engine ``aana.testing`` overrides this half's with, when ``db``
+            names the guarded database; None when an engine on ``db`` may be built.
+
+        Raises:
+            RuntimeError: When ``db`` names the guarded database and no test database is held.
+        """
+        if _guarded is None or not same_database(db, _guarded):
+            return None
+        if self._engine_override is not None:
+            return self._engine_override
+        _check_access(call)
+        return None
+
     @contextmanager
     def override(self, factory: Callable[[], S], engine: E | None = None) -> Iterator[None]:
         """Hand out sessions from ``factory``, and return ``engine`` if given, within the block.
@@ -118,7 +157,7 @@ def _check_access(call: str) -> None:
 
 
 @contextmanager
-def refuse_access(reason: str) -> Iterator[None]:
+def refuse_access(reason: str, guarded: DbSettings | None = None) -> Iterator[None]:
     """Make every half's session and engine functions raise within the block.
 
     An override (``override_session_factory`` and its async twin) active at call time lifts
@@ -126,13 +165,69 @@ def refuse_access(reason: str) -> Iterator[None]:
 
     Args:
         reason (str): Says why, and what to do instead; ends the error message.
+        guarded (DbSettings | None): A database no engine may be built on within the block,
+            however it is asked for (see :func:`engine_in_place_of`); the one guarded by an
+            enclosing block is kept when None.
 
     Yields:
         None
     """
-    global _refusal
-    previous, _refusal = _refusal, reason
+    global _refusal, _guarded
+    previous = _refusal, _guarded
+    _refusal = reason
+    _guarded = guarded if guarded is not None else _guarded
     try:
         yield
     finally:
-        _refusal = previous
+        _refusal, _guarded = previous
+
+
+def engine_in_place_of(db: DbSettings, kind: str, call: str) -> Any:
+    """Return the test's engine to use instead of building one on ``db``, or None.
+
+    Within :func:`refuse_access` guarding the database ``db`` names, the half's override
+    (the test's engine) is returned, and without one the call is refused as ``get_engine()``
+    is. Any other database, or outside :func:`refuse_access`, gives None: build as asked.
+
+    Args:
+        db (DbSettings): The settings an engine is about to be built from.
+        kind (str): ``""`` for the synchronous half, ``"async_"`` for the async one.
+        call (str): The call, named in the error.
+
+    Returns:
+        Any: The half's test engine (an ``Engine`` or an ``AsyncEngine``), or None.
+
+    Raises:
+        RuntimeError: When ``db`` names the guarded database and no test database is held.
+    """
+    half = _halves.get(kind)
+    if half is not None:
+        return half.in_place_of(db, call)
+    if _guarded is not None and same_database(db, _guarded):
+        _check_access(call)
+    return None
+
+
+def same_database(a: DbSettings, b: DbSettings) -> bool:
+    """Tell whether two settings name one database: one SQLite file, or one server's database.
+
+    Args:
+        a (DbSettings): Settings.
+        b (DbSettings): Other settings.
+
+    Returns:
+        bool: True for the same SQLite file (symbolic links resolved) or the same PostgreSQL
+        host, port and database; an in-memory SQLite database is never shared.
+    """
+    first, second = a.datastore_config, b.datastore_config
+    if isinstance(first, SQLiteConfig) and isinstance(second, SQLiteConfig):
+        if first.in_memory or second.in_memory:
+            return False
+        return os.path.realpath(first.path) == os.path.realpath(second.path)
+    if isinstance(first, PostgreSQLConfig) and isinstance(second, PostgreSQLConfig):
+        return (first.host, first.port, first.database) == (
+            second.host,
+            second.port,
+            second.database,
+        )
+    return False

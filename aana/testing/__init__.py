@@ -14,14 +14,14 @@ from pytest_postgresql import factories as postgresql_factories
 
 from aana.storage.session import refuse_access
 from aana.testing import alembic_fixtures
-from aana.testing.access import REFUSAL, _aana_db_marker, register_marker
+from aana.testing.access import REFUSAL, _aana_db_marker, configured_database, register_marker
 from aana.testing.async_fixtures import (
     async_db_engine,
     async_db_session,
     async_transactional_db_engine,
     unrun_async_test,
 )
-from aana.testing.backends import PostgresDatabases, postgres_url
+from aana.testing.backends import PostgresDatabases, configured_postgres_url
 from aana.testing.fixtures import (
     aana_migrations_config,
     aana_template,
@@ -36,12 +36,10 @@ from aana.testing.header import check_server, header_lines
 from aana.testing.migration_checks import PYTEST_ALEMBIC_PLUGIN, TEST_ALEMBIC, collect_checks
 from aana.testing.options import (
     CREATE_DB,
-    POSTGRES_URL,
     REUSE_DB,
     add_options,
     get_backend,
     get_flag,
-    get_option,
     get_postgres_source,
 )
 from aana.testing.postgres_server import find_pg_ctl, remove_run_container
@@ -77,6 +75,8 @@ def pytest_configure(config: pytest.Config) -> None:
     """Check the options and put the pytest-alembic fixtures in place."""
     get_backend(config)
     get_postgres_source(config)
+    if get_backend(config) == "postgresql":
+        configured_postgres_url(config)
     get_flag(config, REUSE_DB)
     get_flag(config, CREATE_DB)
     run_id(config)
@@ -97,15 +97,21 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     removes the run's PostgreSQL container, which all workers share.
     """
     remove_run_container(config)
-    url = get_option(config, POSTGRES_URL)
-    if is_xdist_worker(config) or not url or get_backend(config) != "postgresql":
+    if is_xdist_worker(config) or get_backend(config) != "postgresql":
         return
-    PostgresDatabases.connect(run_id(config), "main", postgres_url(url)).drop_run()
+    if config.option.collectonly:
+        return  # collecting creates no database: no server to reach
+    url = configured_postgres_url(config)
+    if url is not None:
+        PostgresDatabases.connect(run_id(config), "main", url).drop_run()
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_sessionstart(session: pytest.Session) -> Generator[None, None, None]:
     """Check the server; refuse database access outside test databases.
+
+    The database ``DB_CONFIG`` names now is guarded for the whole run: an engine asked for
+    on it is the test's, or refused.
 
     Then switch off pytest-alembic's collector: the plugin collects the migration checks.
     A server given by URL that does not answer stops the run here, once.
@@ -113,7 +119,7 @@ def pytest_sessionstart(session: pytest.Session) -> Generator[None, None, None]:
     if not is_xdist_worker(session.config):
         check_server(session.config)
     session.config.stash[_refusal] = stack = ExitStack()
-    stack.enter_context(refuse_access(REFUSAL))
+    stack.enter_context(refuse_access(REFUSAL, guarded=configured_database()))
     yield
     plugin = session.config.pluginmanager.get_plugin(PYTEST_ALEMBIC_PLUGIN)
     if plugin is not None:

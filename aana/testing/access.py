@@ -1,7 +1,9 @@
 """Which tests may reach a database: those holding a test database, by fixture or marker.
 
 As pytest-django does, the plugin refuses :func:`aana.storage.session.get_session` and
-:func:`~aana.storage.session.get_engine` for the whole run; ``db_session`` and
+:func:`~aana.storage.session.get_engine` for the whole run, and every engine built on the
+database ``DB_CONFIG`` names (``DbSettings.get_engine()``, ``create_database_engine()``,
+``create_async_database_engine()``); ``db_session`` and
 ``transactional_db_engine`` lift the refusal for their test by pointing both at the test
 database, and their async twins do the same for :func:`aana.storage.aio.session.get_async_session`.
 A test marked ``@pytest.mark.aana_db`` gets ``db_session``, and one marked
@@ -13,6 +15,9 @@ import inspect
 
 import pytest
 
+from aana.configs.db import DbSettings
+from aana.configs.settings import load_settings
+
 MARKER = "aana_db"
 
 REFUSAL = (
@@ -22,6 +27,19 @@ REFUSAL = (
     "async_transactional_db_engine for get_async_session()), or mark the test with "
     "@pytest.mark.aana_db (@pytest.mark.aana_db(transaction=True) for real commits)"
 )
+
+
+def configured_database() -> DbSettings | None:
+    """Return the settings of the database ``DB_CONFIG`` names, the one tests must not touch.
+
+    Returns:
+        DbSettings | None: The settings, or None when ``DB_CONFIG`` is invalid: no engine can
+        be built from it then.
+    """
+    try:
+        return load_settings().db_config
+    except Exception:
+        return None
 
 
 def register_marker(config: pytest.Config) -> None:

@@ -20,18 +20,23 @@ from pathlib import Path
 
 import pytest
 from filelock import FileLock
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, String, create_engine, literal, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from aana.configs.db import DbSettings
 from aana.storage.engine import create_database_engine
-from aana.testing.options import POSTGRES_URL
+from aana.testing.options import POSTGRES_URL, get_option
+from aana.testing.run import owner_is_gone
 
 Migrate = Callable[[Engine], object]
+Check = Callable[[Engine], None]
 
 KEPT_PREFIX = "aana_test_keep_"
 """The prefix of templates kept across runs; no run's prefix starts with it."""
+
+OWNER_COMMENT = "aana.testing run owned by "
+"""How the comment on each database a run creates starts; the run's owner follows."""
 
 
 @dataclass(frozen=True)
@@ -88,19 +93,29 @@ class TestDatabases(ABC):
             return f"{KEPT_PREFIX}{self.reuse.key}"
         return f"{self.prefix}_template"
 
-    def ensure_template(self, migrate: Migrate, reuse: TemplateReuse | None = None) -> None:
+    def ensure_template(
+        self, migrate: Migrate, reuse: TemplateReuse | None = None, check: Check | None = None
+    ) -> None:
         """Create and migrate the template once, whichever worker or run gets there first.
 
         Args:
             migrate (Migrate): Migrates an empty database to head.
             reuse (TemplateReuse | None): Keep the template across runs, under this key.
+            check (Check | None): Run on an engine on the template once it is there, built
+                by this process or not; what it raises comes out of this call.
         """
         self.reuse = reuse
         self._ensure_template(migrate)
+        if check is not None:
+            self._check_template(check)
 
     @abstractmethod
     def _ensure_template(self, migrate: Migrate) -> None:
         """Build the template unless it exists (and needs no rebuild), under a lock."""
+
+    @abstractmethod
+    def _check_template(self, check: Check) -> None:
+        """Run ``check`` on an engine on the template, which it must only read."""
 
     def _must_rebuild(self, rebuilt_in_this_run: bool) -> bool:
         """Tell whether ``--aana-create-db`` asks to rebuild a kept template."""
@@ -179,6 +194,19 @@ class SQLiteDatabases(TestDatabases):
             for path in folder.glob(f"{building.name}*"):
                 path.unlink()
 
+    def _check_template(self, check: Check) -> None:
+        """Run ``check`` on the template opened read-only, so that it stays as it is.
+
+        A rebuild meanwhile (in another run) replaces the file by a rename: this connection
+        keeps reading the old one whole.
+        """
+        uri = f"{self.template_path.as_uri()}?mode=ro"
+        engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
+        try:
+            check(engine)
+        finally:
+            engine.dispose()
+
     def create(self, name: str, from_template: bool) -> Engine:
         """Copy the template to a new file, or start an empty one."""
         path = self.own_dir / f"{name}.db"
@@ -241,16 +269,20 @@ class PostgresDatabases(TestDatabases):
             names is only connected to, never written or dropped.
     """
 
-    def __init__(self, run_id: str, worker: str, admin_url: URL) -> None:
+    def __init__(self, run_id: str, worker: str, admin_url: URL, owner: str | None = None) -> None:
         """Constructor.
 
         Args:
             run_id (str): Identifies the test run.
             worker (str): The xdist worker id, or ``main``.
             admin_url (URL): Where to connect to create and drop databases.
+            owner (str | None): The run's owner (:func:`aana.testing.run.owner_label`),
+                recorded on each database the run creates, so that a later run can drop
+                them if this one dies (:meth:`drop_dead_runs`).
         """
         super().__init__(run_id, worker)
         self.admin_url = admin_url
+        self.owner = owner
         self._admin = create_engine(
             admin_url,
             isolation_level="AUTOCOMMIT",
@@ -259,7 +291,9 @@ class PostgresDatabases(TestDatabases):
         )
 
     @classmethod
-    def connect(cls, run_id: str, worker: str, admin_url: URL) -> "PostgresDatabases":
+    def connect(
+        cls, run_id: str, worker: str, admin_url: URL, owner: str | None = None
+    ) -> "PostgresDatabases":
         """Check that the server answers, then return the backend.
 
         Args:
@@ -267,6 +301,7 @@ class PostgresDatabases(TestDatabases):
             worker (str): The xdist worker id, or ``main``.
             admin_url (URL): The server's URL (a ``URL``, whose repr hides the password
                 in any traceback).
+            owner (str | None): The run's owner, recorded on its databases.
 
         Returns:
             PostgresDatabases: The backend.
@@ -276,7 +311,7 @@ class PostgresDatabases(TestDatabases):
                 :data:`CONNECT_TIMEOUT` seconds; the message names host and port, and the
                 ways to get a server.
         """
-        databases = cls(run_id, worker, admin_url)
+        databases = cls(run_id, worker, admin_url, owner)
         started = time.monotonic()
         try:
             with databases._admin.connect() as connection:
@@ -310,7 +345,7 @@ class PostgresDatabases(TestDatabases):
                 if not self._exists(name):
                     building = f"{name}_building"
                     self._execute("DROP DATABASE IF EXISTS {} WITH (FORCE)", building)
-                    self._execute("CREATE DATABASE {}", building)
+                    self._create("CREATE DATABASE {}", building)
                     engine = self._engine(building)
                     try:
                         migrate(engine)
@@ -318,19 +353,48 @@ class PostgresDatabases(TestDatabases):
                         engine.dispose()
                     self._execute("ALTER DATABASE {} RENAME TO {}", building, name)
                     if self._must_rebuild(self._exists(rebuilt)):
-                        self._execute("CREATE DATABASE {}", rebuilt)
+                        self._create("CREATE DATABASE {}", rebuilt)
             finally:
                 connection.execute(
                     text("SELECT pg_advisory_unlock(hashtext(:name))"),
                     {"name": self.template_name},
                 )
 
+    def _check_template(self, check: Check) -> None:
+        """Run ``check`` on the template under its advisory lock, held exclusively.
+
+        PostgreSQL refuses to clone a database anyone is connected to: no clone runs while
+        this connection is open.
+        """
+        with self._admin.connect() as connection:
+            lock = {"name": self.template_name}
+            connection.execute(text("SELECT pg_advisory_lock(hashtext(:name))"), lock)
+            try:
+                engine = self._engine(self.template_name)
+                try:
+                    check(engine)
+                finally:
+                    engine.dispose()
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(hashtext(:name))"), lock)
+
     def create(self, name: str, from_template: bool) -> Engine:
-        """Clone the template into a new database, or create an empty one."""
-        if from_template:
-            self._execute("CREATE DATABASE {} TEMPLATE {}", name, self.template_name)
-        else:
-            self._execute("CREATE DATABASE {}", name)
+        """Clone the template into a new database, or create an empty one.
+
+        A clone holds the template's advisory lock shared: clones run side by side, and a
+        rebuild (``--aana-create-db`` in another run), which holds it exclusively, waits for
+        them, as they wait for it.
+        """
+        if not from_template:
+            self._create("CREATE DATABASE {}", name)
+            return self._engine(name)
+        with self._admin.connect() as connection:
+            lock = {"name": self.template_name}
+            connection.execute(text("SELECT pg_advisory_lock_shared(hashtext(:name))"), lock)
+            try:
+                self._create("CREATE DATABASE {} TEMPLATE {}", name, self.template_name)
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock_shared(hashtext(:name))"), lock)
         return self._engine(name)
 
     def drop(self, engine: Engine) -> None:
@@ -352,6 +416,37 @@ class PostgresDatabases(TestDatabases):
             self._execute("DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
         self.dispose()
 
+    def drop_dead_runs(self) -> list[str]:
+        """Drop the databases of runs whose controlling process on this host is gone.
+
+        A run killed (SIGKILL, a crash) drops nothing; the databases it created carry its
+        owner in their comment. Only those are dropped, and only when their owner's process
+        on this host no longer exists: a live run's databases, another host's, the kept
+        templates and databases the plugin did not create are left alone.
+
+        Returns:
+            list[str]: The databases dropped.
+        """
+        with self._admin.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database "
+                    "WHERE starts_with(datname, 'aana_test_') AND NOT starts_with(datname, :kept)"
+                ),
+                {"kept": KEPT_PREFIX},
+            ).all()
+        dropped = []
+        for name, comment in rows:
+            owner = (comment or "").removeprefix(OWNER_COMMENT)
+            if owner == comment or not owner_is_gone(owner):
+                continue
+            try:
+                self._execute("DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
+            except DBAPIError:
+                continue  # another process of a run sweeping at the same time got there first
+            dropped.append(name)
+        return dropped
+
     def dispose(self) -> None:
         """Close the administrative connections."""
         self._admin.dispose()
@@ -366,11 +461,25 @@ class PostgresDatabases(TestDatabases):
             )
         return found is not None
 
-    def _execute(self, statement: str, *names: str) -> None:
-        """Run DDL on database names, which cannot be bound parameters; they are quoted."""
+    def _create(self, statement: str, name: str, *names: str) -> None:
+        """Create database ``name``; one of this run's is marked with the run's owner."""
+        self._execute(statement, name, *names)
+        if self.owner is not None and name.startswith(f"{self.prefix}_"):
+            self._execute("COMMENT ON DATABASE {} IS {}", name, comment=OWNER_COMMENT + self.owner)
+
+    def _execute(self, statement: str, *names: str, comment: str | None = None) -> None:
+        """Run DDL on database names, which cannot be bound parameters; they are quoted.
+
+        A ``comment`` (a string literal, which DDL cannot bind either) is quoted as one and
+        fills the last ``{}``.
+        """
         with self._admin.connect() as connection:
             quote = connection.dialect.identifier_preparer.quote_identifier
-            connection.exec_driver_sql(statement.format(*(quote(name) for name in names)))
+            parts = [quote(name) for name in names]
+            if comment is not None:
+                value = literal(comment, String())
+                parts.append(str(value.compile(connection, compile_kwargs={"literal_binds": True})))
+            connection.exec_driver_sql(statement.format(*parts))
 
 
 def postgres_url(url: str) -> URL:
@@ -383,12 +492,66 @@ def postgres_url(url: str) -> URL:
         URL: The parsed URL, with the ``postgresql+psycopg`` driver.
 
     Raises:
-        ValueError: If the URL is malformed or not a PostgreSQL URL.
+        ValueError: If the URL is malformed or not a PostgreSQL URL; the message shows the URL
+            with its password masked.
     """
+    shown = mask_password(url)
+    if "@" in url.partition("://")[2].rpartition("@")[0]:
+        raise ValueError(
+            f"{shown}: the user or password holds an unescaped '@'; percent-encode it as %40 "
+            "(and ':' as %3A, '/' as %2F)"
+        )
     try:
         parsed = make_url(url)
-    except Exception as error:
-        raise ValueError(f"{error}") from None
+    except (ValueError, ArgumentError) as error:
+        # SQLAlchemy's own message may quote the whole URL, password included.
+        reason = "the port is not a number" if "int()" in str(error) else "not a URL"
+        raise ValueError(f"{shown}: {reason}") from None
     if parsed.get_backend_name() != "postgresql":
-        raise ValueError(f"{parsed.render_as_string()} is not a postgresql:// URL")
+        raise ValueError(f"{shown} is not a postgresql:// URL")
     return parsed.set(drivername="postgresql+psycopg")
+
+
+def mask_password(url: str) -> str:
+    """Return a URL as given, its password masked, even when the URL is malformed.
+
+    What stands between the user's ``:`` and the last ``@`` is the password, as libpq reads it.
+
+    Args:
+        url (str): A URL, well formed or not.
+
+    Returns:
+        str: The URL with ``***`` for its password.
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return "(a string that is not a URL)"
+    userinfo, at, address = rest.rpartition("@")
+    if not at:
+        return url
+    user, colon, _ = userinfo.partition(":")
+    return f"{scheme}://{user}{':***' if colon else ''}@{address}"
+
+
+def configured_postgres_url(config: pytest.Config) -> URL | None:
+    """Return the PostgreSQL URL the plugin's option gives, parsed, or None.
+
+    Args:
+        config (pytest.Config): pytest's config.
+
+    Returns:
+        URL | None: The URL, with the ``postgresql+psycopg`` driver.
+
+    Raises:
+        pytest.UsageError: If the URL is malformed, naming the option's three forms and
+            showing the URL with its password masked.
+    """
+    url = get_option(config, POSTGRES_URL)
+    if not url:
+        return None
+    try:
+        return postgres_url(url)
+    except ValueError as error:
+        raise pytest.UsageError(
+            f"{POSTGRES_URL.flag} / {POSTGRES_URL.env} / {POSTGRES_URL.name}: {error}"
+        ) from None

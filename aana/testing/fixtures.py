@@ -18,6 +18,7 @@ from aana.testing.backends import (
     TestDatabases,
 )
 from aana.testing.isolation import committing_sessions, isolated_session
+from aana.testing.models_check import ModelsAheadOfMigrations, missing_from_migrations
 from aana.testing.options import (
     ALEMBIC_CONFIG,
     CREATE_DB,
@@ -28,7 +29,7 @@ from aana.testing.options import (
     get_option,
 )
 from aana.testing.postgres_server import server_url
-from aana.testing.run import is_xdist_worker, run_id, worker_id
+from aana.testing.run import controller_pid, is_xdist_worker, owner_label, run_id, worker_id
 from aana.testing.template_key import lineage_hash
 
 
@@ -54,7 +55,11 @@ def aana_migrations_config(pytestconfig: pytest.Config) -> Config:
 def aana_test_databases(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[TestDatabases]:
-    """Creates, clones and drops the test run's databases on the selected backend."""
+    """Creates, clones and drops the test run's databases on the selected backend.
+
+    On PostgreSQL, it first drops what killed runs left on the server (see
+    :meth:`PostgresDatabases.drop_dead_runs`).
+    """
     config = request.config
     run, worker = run_id(config), worker_id(config)
     databases: TestDatabases
@@ -65,7 +70,9 @@ def aana_test_databases(
         yield databases
         return
     with server_url(request, get_option(config, POSTGRES_URL)) as url:
-        databases = PostgresDatabases.connect(run, worker, url)
+        databases = PostgresDatabases.connect(run, worker, url, owner_label(controller_pid(config)))
+        if worker in ("main", "gw0"):  # one process per run sweeps
+            databases.drop_dead_runs()
         try:
             yield databases
         finally:
@@ -78,14 +85,29 @@ def aana_template(
     aana_test_databases: TestDatabases,
     aana_migrations_config: Config,
 ) -> None:
-    """Migrates the template database to head, once per run or, with reuse, once per lineage."""
+    """Migrates the template database to head, once per run or, with reuse, once per lineage.
+
+    Then compares it with the models: a table or column no revision creates stops the run
+    with one error naming it, instead of every database test failing on it.
+    """
     config = request.config
     reuse = None
     if get_flag(config, REUSE_DB):
         reuse = TemplateReuse(lineage_hash(aana_migrations_config), get_flag(config, CREATE_DB))
-    aana_test_databases.ensure_template(
-        lambda engine: upgrade(engine, aana_migrations_config), reuse
-    )
+    app = get_option(config, ALEMBIC_CONFIG) is not None
+    try:
+        aana_test_databases.ensure_template(
+            lambda engine: upgrade(engine, aana_migrations_config),
+            reuse,
+            lambda engine: missing_from_migrations(engine, aana_migrations_config, app),
+        )
+    except ModelsAheadOfMigrations as error:
+        ahead = str(error)
+    else:
+        return
+    # Stops after this test (each xdist worker after its first), which fails saying why.
+    request.session.shouldstop = f"aana.testing: {ahead}"
+    pytest.fail(ahead, pytrace=False)
 
 
 @pytest.fixture(scope="session")

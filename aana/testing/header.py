@@ -2,7 +2,7 @@
 
 import pytest
 
-from aana.testing.backends import PostgresDatabases, postgres_url
+from aana.testing.backends import PostgresDatabases, configured_postgres_url
 from aana.testing.options import (
     CREATE_DB,
     DB,
@@ -59,8 +59,9 @@ def _server_lines(config: pytest.Config) -> list[str]:
     except pytest.UsageError:
         return ["aana: backend postgresql, no server found"]
     if source is PostgresSource.URL:
-        assert url is not None
-        shown = postgres_url(url).set(drivername="postgresql")
+        parsed = configured_postgres_url(config)
+        assert parsed is not None
+        shown = parsed.set(drivername="postgresql")
         where = f"the URL {shown.render_as_string(hide_password=True)}"
     elif source is PostgresSource.PG_CTL:
         as_user = f" as {UNPRIVILEGED_USER}" if running_as_root() else ""
@@ -94,8 +95,9 @@ def check_server(config: pytest.Config) -> None:
         get_postgres_source(config), url, find_pg_ctl(), running_as_root(), docker_engine_answers
     )
     if source is PostgresSource.URL:
-        assert url is not None
-        PostgresDatabases.connect(run_id(config), "main", postgres_url(url)).dispose()
+        parsed = configured_postgres_url(config)
+        assert parsed is not None
+        PostgresDatabases.connect(run_id(config), "main", parsed).dispose()
     elif source is PostgresSource.CONTAINER:
         image = get_option(config, POSTGRES_IMAGE)
         assert image is not None

@@ -9,7 +9,6 @@ host is gone.
 """
 
 import os
-import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ import pytest
 from filelock import FileLock
 
 from aana.testing.options import POSTGRES_IMAGE, POSTGRES_SOURCE, POSTGRES_URL
+from aana.testing.run import owner_is_gone, owner_label
 
 LABEL_RUN = "aana.testing.run"
 """Label holding the id of the test run a container serves."""
@@ -52,18 +52,6 @@ def docker_host() -> str:
     return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
 
 
-def owner_label(controller_pid: int) -> str:
-    """Return the owner label of a container started for the run controlled by a process.
-
-    Args:
-        controller_pid (int): The process id of the run's controlling pytest process.
-
-    Returns:
-        str: ``<hostname>:<pid>``.
-    """
-    return f"{socket.gethostname()}:{controller_pid}"
-
-
 def is_stale(labels: dict[str, str]) -> bool:
     """Tell whether a container's run is over: its controlling process on this host is gone.
 
@@ -76,16 +64,7 @@ def is_stale(labels: dict[str, str]) -> bool:
     Returns:
         bool: True if the container can be removed.
     """
-    host, _, pid = labels.get(LABEL_OWNER, "").rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return owner_is_gone(labels.get(LABEL_OWNER, ""))
 
 
 class SharedContainer:

@@ -8,7 +8,6 @@ refuses to run as root; a container from :mod:`aana.testing.postgres_container`,
 Docker engine answers. The ``aana_postgres_source`` option forces one of them.
 """
 
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -16,7 +15,7 @@ from enum import StrEnum
 import pytest
 from sqlalchemy.engine import URL
 
-from aana.testing.backends import postgres_url
+from aana.testing.backends import configured_postgres_url, postgres_url
 from aana.testing.options import (
     POSTGRES_IMAGE,
     POSTGRES_SOURCE,
@@ -33,7 +32,7 @@ from aana.testing.pg_ctl_server import (
     throwaway_server,
 )
 from aana.testing.postgres_container import SharedContainer, docker_engine_answers, docker_host
-from aana.testing.run import is_xdist_worker, run_id
+from aana.testing.run import controller_pid, is_xdist_worker, run_id
 
 PG_PROC_FIXTURE = "aana_postgresql_proc"
 """Name of the pytest-postgresql process fixture the plugin declares."""
@@ -114,14 +113,6 @@ def find_pg_ctl() -> str | None:
     return str(bin_dir / "pg_ctl") if bin_dir else None
 
 
-def controller_pid(config: pytest.Config) -> int:
-    """Return the process id of the run's controlling pytest process.
-
-    pytest-xdist starts its workers as direct children of that process.
-    """
-    return os.getppid() if is_xdist_worker(config) else os.getpid()
-
-
 @contextmanager
 def server_url(request: pytest.FixtureRequest, url: str | None) -> Iterator[URL]:
     """Yield the URL of a server from the requested source, or the first that applies.
@@ -143,8 +134,9 @@ def server_url(request: pytest.FixtureRequest, url: str | None) -> Iterator[URL]
         docker_engine_answers,
     )
     if source is PostgresSource.URL:
-        assert url is not None
-        yield postgres_url(url)
+        parsed = configured_postgres_url(config)
+        assert parsed is not None
+        yield parsed
     elif source is PostgresSource.PG_CTL and running_as_root():
         try:
             with throwaway_server() as server:

@@ -8,7 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from aana.configs.db import DbSettings, DbType, PostgreSQLConfig, SQLiteConfig
 from aana.exceptions.db import DatabaseConfigError
-from aana.storage.engine import engine_arguments, install_sqlite_transactions
+from aana.storage.engine import (
+    engine_arguments,
+    install_sqlite_transactions,
+    settings_in_place_of,
+)
 
 _ASYNC_SQLITE_DRIVER = "sqlite+aiosqlite"
 _ASYNCPG_DRIVER = "postgresql+asyncpg"
@@ -36,7 +40,9 @@ def create_async_database_engine(db: DbSettings) -> AsyncEngine:
             is missing or not writable, or is the in-memory database ``:memory:``; or if
             asyncpg is asked for but not installed, or given a libpq parameter it has no
             equivalent of.
+        RuntimeError: Within ``aana.testing``'s refusal, on the database it guards.
     """
+    db = settings_in_place_of(db, "async_")
     url = db.url()
     arguments = engine_arguments(db)
     if db.datastore_type is DbType.SQLITE:

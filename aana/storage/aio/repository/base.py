@@ -14,20 +14,54 @@ synchronously, and declares it here with :func:`awaiting`::
 
 import functools
 import inspect
-from collections.abc import Callable, Coroutine
-from contextlib import AbstractAsyncContextManager, nullcontext
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import AbstractAsyncContextManager, contextmanager, nullcontext
 from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from aana.exceptions.db import ConcurrentSessionUseException
 from aana.storage.models.base import BaseEntity
 from aana.storage.repository import base as sync
 
 SHARED_CONNECTION_LOCK = "aana_shared_connection_lock"
 """Key in ``AsyncSession.info`` of an :class:`asyncio.Lock` that sessions sharing one
 connection (the test plugin's, joined to a test's transaction) hold around each repository
-call: their SAVEPOINTs on the one connection must not interleave."""
+call: their SAVEPOINTs on the one connection must not interleave. Sessions take turns;
+calls on one session never do (see :data:`RUNNING_CALL`)."""
+
+RUNNING_CALL = "aana_running_call"
+"""Key in ``AsyncSession.info`` naming the repository call the session is running.
+
+SQLAlchemy refuses concurrent operations on one session only once they reach it, with an
+error that can leave the session unable to close; a second call made while this key is set
+is refused before it sends anything, with :class:`ConcurrentSessionUseException`, in
+production as under the test plugin's turn-taking."""
+
+
+@contextmanager
+def one_call_at_a_time(session: AsyncSession, call: str) -> Iterator[None]:
+    """Mark ``session`` as running ``call`` within the block; refuse a second call meanwhile.
+
+    Args:
+        session (AsyncSession): The session the call runs on.
+        call (str): The call, as ``Repository.method``.
+
+    Yields:
+        None
+
+    Raises:
+        ConcurrentSessionUseException: If the session is running another call.
+    """
+    running = session.info.get(RUNNING_CALL)
+    if running is not None:
+        raise ConcurrentSessionUseException(call, running)
+    session.info[RUNNING_CALL] = call
+    try:
+        yield
+    finally:
+        del session.info[RUNNING_CALL]
 
 
 def turn_on_the_connection(session: AsyncSession) -> AbstractAsyncContextManager[Any]:
@@ -99,11 +133,15 @@ class Awaiting(Generic[S, P, R]):
             return self
         method: Callable[..., R] = getattr(instance.sync, self.name)
         session = instance.session
+        call = f"{type(instance).__name__}.{self.name}"
 
         @functools.wraps(method)
         async def run(*args: Any, **kwargs: Any) -> R:
-            async with turn_on_the_connection(session):
-                return await session.run_sync(lambda _sync_session: method(*args, **kwargs))
+            # Marked before waiting for a turn: a second call on this session is refused even
+            # while the first still waits, as it would be in production.
+            with one_call_at_a_time(session, call):
+                async with turn_on_the_connection(session):
+                    return await session.run_sync(lambda _sync_session: method(*args, **kwargs))
 
         return run
 
