@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, Self, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from aana.storage.aio.cancellation import run_to_the_end
 from aana.storage.models.base import BaseEntity
 from aana.storage.repository import base as sync
 
@@ -103,7 +104,9 @@ class Awaiting(Generic[S, P, R]):
         @functools.wraps(method)
         async def run(*args: Any, **kwargs: Any) -> R:
             async with turn_on_the_connection(session):
-                return await session.run_sync(lambda _sync_session: method(*args, **kwargs))
+                return await run_to_the_end(
+                    session.run_sync(lambda _sync_session: method(*args, **kwargs)), session
+                )
 
         return run
 
