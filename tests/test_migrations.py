@@ -10,13 +10,16 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, func, inspect, select, table, text
+from sqlalchemy.orm import Session
 
 from aana.cli import cli
 from aana.configs import Settings
+from aana.exceptions.db import DowngradeWouldDropData
 from aana.sdk import AanaSDK
 from aana.storage.migrations import current_revisions, downgrade, pending_revisions, upgrade
-from aana.storage.models import BaseEntity
+from aana.storage.models import BaseEntity, MediaEntity
+from aana.storage.repository import MediaRepository, TaskRepository
 from aana.testing.backends import db_settings_for
 
 HEAD = "0001_initial"
@@ -125,7 +128,7 @@ def test_cli_help_lists_migrate() -> None:
     ("config", "expected"),
     [
         ("not json", "DB_CONFIG is not valid JSON"),
-        ('{"datastore_type": "oracle"}', "db_config.datastore_type"),
+        ('{"datastore_type": "oracle"}', "invalid DB_CONFIG: datastore_type: Input should be"),
         ('{"datastore_type": "postgresql", "datastore_config": {}}', "datastore_config.host"),
     ],
 )
@@ -177,3 +180,56 @@ def test_migrate_refuses_the_in_memory_database_that_would_vanish() -> None:
     result = CliRunner().invoke(cli, ["migrate"], env={"DB_CONFIG": config})
     assert result.exit_code == 2
     assert "':memory:', which is gone when aana migrate exits" in result.output
+
+
+def table_rows(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        names = set(inspect(connection).get_table_names()) - {"alembic_version"}
+        return {
+            name: connection.scalar(select(func.count()).select_from(table(name)))
+            for name in sorted(names)
+        }
+
+
+@pytest.mark.subprocesses
+def test_a_downgrade_that_would_drop_rows_names_them_and_needs_drop_data(
+    alembic_engine: Engine,
+) -> None:
+    upgrade(alembic_engine)
+    with Session(alembic_engine) as session:
+        MediaRepository(session).create_multiple([MediaEntity(id="m1"), MediaEntity(id="m2")])
+        TaskRepository(session).save("/e", {})
+    stored = table_rows(alembic_engine)
+    assert stored["media"] == 2 and stored["tasks"] == 1
+
+    refused = run_aana(alembic_engine, "downgrade", "--to", "base")
+    assert refused.returncode == 1, refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert (
+        "would drop 2 table(s) holding 3 row(s): media (2 rows), tasks (1 row); nothing was "
+        "changed" in refused.stderr
+    )
+    assert "--drop-data" in refused.stderr
+    with alembic_engine.connect() as connection:
+        assert current_revisions(connection) == (HEAD,)
+    assert table_rows(alembic_engine) == stored  # every table, every row
+    with pytest.raises(DowngradeWouldDropData) as raised:
+        AanaSDK().downgrade("base", Settings(db_config=db_settings_for(alembic_engine.url)))
+    assert raised.value.tables == {"media": 2, "tasks": 1}
+    assert table_rows(alembic_engine) == stored
+
+    done = run_aana(alembic_engine, "downgrade", "--to", "base", "--drop-data")
+    assert done.returncode == 0, done.stderr
+    assert "Dropped 5 table(s): caption (0 rows), media (2 rows), tasks (1 row)" in done.stdout
+    assert table_rows(alembic_engine) == {}
+
+
+@pytest.mark.subprocesses
+def test_a_downgrade_that_drops_only_empty_tables_needs_no_flag_and_says_so(
+    alembic_engine: Engine,
+) -> None:
+    upgrade(alembic_engine)
+    done = run_aana(alembic_engine, "downgrade", "--to", "base")
+    assert done.returncode == 0, done.stderr
+    assert "Dropped 5 table(s): caption (0 rows), media (0 rows)" in done.stdout
+    assert table_rows(alembic_engine) == {}
