@@ -24,6 +24,7 @@ from aana.configs.settings import Settings, load_settings
 from aana.exceptions.db import (
     ConnectionLostException,
     DatabaseException,
+    DowngradeWouldDropData,
     IntegrityViolation,
     TableMissingException,
 )
@@ -243,14 +244,25 @@ def history(app: str | None) -> None:
     help="The revision to go down to: an id, LABEL@-N (N revisions down the lineage "
     "labelled LABEL, e.g. my_app@-1), LABEL@base (none of that lineage) or base (nothing).",
 )
-def downgrade(app: str | None, target: str) -> None:
+@click.option(
+    "--drop-data",
+    is_flag=True,
+    help="Let the downgrade drop tables that hold rows; without it, such a downgrade names "
+    "them and their row counts and changes nothing.",
+)
+def downgrade(app: str | None, target: str, drop_data: bool) -> None:
     """Downgrade the database named by DB_CONFIG, in one transaction.
 
     APP (module:attribute naming an AanaSDK) adds the app's lineage to aana's.
     """
     sdk = load_app(app) if app else AanaSDK()
     with _database_errors(sdk, app):
-        click.echo(sdk.downgrade(target, _settings()).describe())
+        try:
+            result = sdk.downgrade(target, _settings(), drop_data=drop_data)
+        except DowngradeWouldDropData as refused:
+            click.echo(f"Error: {refused}", err=True)
+            sys.exit(1)
+        click.echo(result.describe())
 
 
 @cli.group()

@@ -74,19 +74,26 @@ class AanaSDK:
         with _engine(settings) as engine:
             return check(engine, alembic_config(self.alembic_config))
 
-    def downgrade(self, revision: str, settings: Settings | None = None) -> MigrationResult:
+    def downgrade(
+        self, revision: str, settings: Settings | None = None, drop_data: bool = False
+    ) -> MigrationResult:
         """Downgrade the database named by ``DB_CONFIG`` to a revision, in one transaction.
 
         Args:
             revision (str): The target, as Alembic takes it: a revision id, ``base``, or
                 relative to a branch such as ``my_app@-1``.
             settings (Settings | None): The settings to use; read from the environment if None.
+            drop_data (bool): Let the downgrade drop tables that hold rows.
 
         Returns:
-            MigrationResult: The revisions before and after.
+            MigrationResult: The revisions before and after, and the tables dropped.
+
+        Raises:
+            DowngradeWouldDropData: If the downgrade would drop tables holding rows and
+                ``drop_data`` is False, naming them and their row counts; nothing was changed.
         """
         with _engine(settings) as engine:
-            return downgrade(engine, alembic_config(self.alembic_config), revision)
+            return downgrade(engine, alembic_config(self.alembic_config), revision, drop_data)
 
     def current_revisions(self, settings: Settings | None = None) -> tuple[str, ...]:
         """Return the revisions the database named by ``DB_CONFIG`` is at.

@@ -11,15 +11,16 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, func, inspect, select, table, text
 from sqlalchemy.orm import Session
 
 from aana.cli import cli
 from aana.configs import Settings
+from aana.exceptions.db import DowngradeWouldDropData
 from aana.sdk import AanaSDK
 from aana.storage.migrations import current_revisions, downgrade, pending_revisions, upgrade
-from aana.storage.models import BaseEntity
-from aana.storage.repository import TaskRepository
+from aana.storage.models import BaseEntity, MediaEntity
+from aana.storage.repository import MediaRepository, TaskRepository
 from aana.testing.backends import db_settings_for
 from tests.aana_revisions import AANA_HEAD as HEAD
 from tests.aana_revisions import AANA_REVISIONS
@@ -129,7 +130,7 @@ def test_cli_help_lists_migrate() -> None:
     ("config", "expected"),
     [
         ("not json", "DB_CONFIG is not valid JSON"),
-        ('{"datastore_type": "oracle"}', "db_config.datastore_type"),
+        ('{"datastore_type": "oracle"}', "invalid DB_CONFIG: datastore_type: Input should be"),
         ('{"datastore_type": "postgresql", "datastore_config": {}}', "datastore_config.host"),
     ],
 )
@@ -248,3 +249,56 @@ def test_0002_backfills_the_retry_key_and_the_attempt_and_goes_back(
         indexes = {index["name"] for index in inspect(connection).get_indexes("tasks")}
     assert not {"attempt", "error_name"} & columns
     assert indexes == {"ix_tasks_status", "ix_tasks_user_id"}
+
+
+def table_rows(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        names = set(inspect(connection).get_table_names()) - {"alembic_version"}
+        return {
+            name: connection.scalar(select(func.count()).select_from(table(name)))
+            for name in sorted(names)
+        }
+
+
+@pytest.mark.subprocesses
+def test_a_downgrade_that_would_drop_rows_names_them_and_needs_drop_data(
+    alembic_engine: Engine,
+) -> None:
+    upgrade(alembic_engine)
+    with Session(alembic_engine) as session:
+        MediaRepository(session).create_multiple([MediaEntity(id="m1"), MediaEntity(id="m2")])
+        TaskRepository(session).save("/e", {})
+    stored = table_rows(alembic_engine)
+    assert stored["media"] == 2 and stored["tasks"] == 1
+
+    refused = run_aana(alembic_engine, "downgrade", "--to", "base")
+    assert refused.returncode == 1, refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert (
+        "would drop 2 table(s) holding 3 row(s): media (2 rows), tasks (1 row); nothing was "
+        "changed" in refused.stderr
+    )
+    assert "--drop-data" in refused.stderr
+    with alembic_engine.connect() as connection:
+        assert current_revisions(connection) == (HEAD,)
+    assert table_rows(alembic_engine) == stored  # every table, every row
+    with pytest.raises(DowngradeWouldDropData) as raised:
+        AanaSDK().downgrade("base", Settings(db_config=db_settings_for(alembic_engine.url)))
+    assert raised.value.tables == {"media": 2, "tasks": 1}
+    assert table_rows(alembic_engine) == stored
+
+    done = run_aana(alembic_engine, "downgrade", "--to", "base", "--drop-data")
+    assert done.returncode == 0, done.stderr
+    assert "Dropped 6 table(s): caption (0 rows), media (2 rows), tasks (1 row)" in done.stdout
+    assert table_rows(alembic_engine) == {}
+
+
+@pytest.mark.subprocesses
+def test_a_downgrade_that_drops_only_empty_tables_needs_no_flag_and_says_so(
+    alembic_engine: Engine,
+) -> None:
+    upgrade(alembic_engine)
+    done = run_aana(alembic_engine, "downgrade", "--to", "base")
+    assert done.returncode == 0, done.stderr
+    assert "Dropped 6 table(s): caption (0 rows), media (0 rows)" in done.stdout
+    assert table_rows(alembic_engine) == {}

@@ -78,6 +78,16 @@ def test_media_repository_create_and_check_exists(db_session: Session) -> None:
     assert not repository.check_media_exists("not/valid")
 
 
+def test_media_repository_defaults_to_media_entity_as_the_aana_sdk_did(
+    db_session: Session,
+) -> None:
+    repository = MediaRepository(db_session)
+    assert repository.model_class is MediaEntity and repository.table_name == "media"
+    repository.create(MediaEntity(id="m-default"))
+    assert repository.check_media_exists("m-default")
+    assert type(repository.read("m-default")) is MediaEntity
+
+
 def test_taken_media_id_raises_and_keeps_the_session_usable(db_session: Session) -> None:
     repository = VideoRepository(db_session)
     repository.save(Video(media_id="taken", title="first"))

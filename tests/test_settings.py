@@ -56,7 +56,41 @@ def test_db_config_that_is_not_json_names_db_config(monkeypatch: pytest.MonkeyPa
 
 def test_unknown_datastore_type_names_the_field(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DB_CONFIG", json.dumps({"datastore_type": "mysql"}))
-    with pytest.raises(ValidationError, match="datastore_type"):
+    with pytest.raises(DatabaseConfigError, match="datastore_type"):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    ("config", "named"),
+    [
+        ({"datastore_config": {"pth": "/tmp/a.db"}}, "datastore_config.pth: Extra inputs"),
+        ({"poolsize": 3}, "poolsize: Extra inputs"),
+        (
+            {"datastore_type": "postgresql", "datastore_config": {"hots": "db"}},
+            "datastore_config.host: Field required; datastore_config.hots: Extra inputs",
+        ),
+    ],
+)
+def test_a_misspelled_key_in_db_config_is_a_config_error_naming_it(
+    monkeypatch: pytest.MonkeyPatch, config: dict[str, object], named: str
+) -> None:
+    monkeypatch.setenv("DB_CONFIG", json.dumps(config))
+    for read in (load_settings, Settings):
+        with pytest.raises(DatabaseConfigError) as raised:
+            read()
+        assert f"invalid DB_CONFIG: {named}" in str(raised.value)
+        # Callers that caught pydantic's error as a ValueError still do; its details are kept.
+        assert isinstance(raised.value, ValueError)
+        assert isinstance(raised.value.__cause__, ValidationError)
+
+
+@pytest.mark.parametrize("depth", [1_000, 100_000])
+def test_a_deeply_nested_db_config_is_a_config_error(
+    monkeypatch: pytest.MonkeyPatch, depth: int
+) -> None:
+    nested = '{"a":' * depth + "1" + "}" * depth
+    monkeypatch.setenv("DB_CONFIG", f'{{"datastore_config": {nested}}}')
+    with pytest.raises(DatabaseConfigError, match="DB_CONFIG is not valid JSON: recursion limit"):
         load_settings()
 
 
@@ -116,9 +150,10 @@ def test_password_is_hidden_in_reprs_and_urls() -> None:
 def test_password_is_hidden_in_validation_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     config = {"datastore_type": "postgresql", "datastore_config": {"password": SECRET}}
     monkeypatch.setenv("DB_CONFIG", json.dumps(config))
-    with pytest.raises(ValidationError) as raised:
+    with pytest.raises(DatabaseConfigError) as raised:
         load_settings()
     assert SECRET not in str(raised.value)
+    assert SECRET not in str(raised.value.__cause__)
 
 
 def test_password_is_hidden_when_the_connection_fails(caplog: pytest.LogCaptureFixture) -> None:

@@ -3,10 +3,11 @@
 import os
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote_plus
 
 from pydantic import (
     BaseModel,
@@ -15,6 +16,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     ValidationInfo,
+    field_serializer,
     field_validator,
 )
 from sqlalchemy.engine import URL, make_url
@@ -127,6 +129,60 @@ class SQLiteConfig(_ReadByKey):
             )
 
 
+SECRET_PARAMETERS = frozenset(
+    {"password", "sslpassword", "oauth_client_secret", "scram_client_key", "scram_server_key"}
+)
+"""The libpq connection parameters that are secrets, masked wherever settings are shown.
+
+``password``, ``sslpassword`` (the passphrase of the client key ``sslkey``) and
+``oauth_client_secret`` are the ones libpq itself marks as secret (``dispchar`` ``*``);
+``scram_client_key`` and ``scram_server_key`` log in as the password does. Paths to files that
+hold secrets (``passfile``, ``sslkey``) are not secrets themselves, and are shown.
+"""
+
+_MASK = "***"
+"""What a secret is shown as: SQLAlchemy's mask of a URL's password."""
+
+
+class MaskedURL(URL):
+    """A SQLAlchemy URL whose string form masks every secret of :data:`SECRET_PARAMETERS`.
+
+    ``str()`` and ``repr()`` (and so ``repr(engine)``, an engine's logs and aana's messages)
+    show the password and secret query parameters as ``***``;
+    ``render_as_string(hide_password=False)`` shows them. Changed copies (``url.set(...)``)
+    are masked too.
+    """
+
+    def render_as_string(self, hide_password: bool = True) -> str:
+        """Render the URL, its secrets masked unless ``hide_password`` is False."""
+        if not hide_password or not SECRET_PARAMETERS.intersection(self.query):
+            return super().render_as_string(hide_password)
+        shown = URL.render_as_string(self.difference_update_query(self.query))
+        pairs = [
+            f"{quote_plus(name)}={_MASK if name in SECRET_PARAMETERS else quote_plus(value)}"
+            for name in sorted(self.query)
+            for value in _values(self.query[name])
+        ]
+        return f"{shown}?{'&'.join(pairs)}"
+
+
+def _values(value: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else value
+
+
+def masked_url(url: str | URL) -> MaskedURL:
+    """Return ``url`` as a :class:`MaskedURL`.
+
+    Args:
+        url (str | URL): A URL, or its string.
+
+    Returns:
+        MaskedURL: The same URL, shown with its secrets masked.
+    """
+    parsed = make_url(url)
+    return MaskedURL(*parsed)
+
+
 _QUERY_FIELDS = {
     "host": "host",
     "port": "port",
@@ -186,6 +242,21 @@ class PostgreSQLConfig(_ReadByKey):
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
+    @field_serializer("parameters")
+    def _mask_secret_parameters(self, parameters: dict[str, str]) -> dict[str, str | SecretStr]:
+        """Dump secret parameters as the password is dumped: as ``SecretStr``, masked in JSON."""
+        return {
+            name: SecretStr(value) if name in SECRET_PARAMETERS else value
+            for name, value in parameters.items()
+        }
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """The fields shown by ``repr()``, with secret parameters masked."""
+        for name, value in super().__repr_args__():
+            if name == "parameters":
+                value = self._mask_secret_parameters(value)
+            yield name, value
+
     @field_validator("parameters")
     @classmethod
     def _known_parameters(cls, parameters: dict[str, str]) -> dict[str, str]:
@@ -209,7 +280,7 @@ class PostgreSQLConfig(_ReadByKey):
             # A socket directory cannot be the URL's host: it goes where libpq reads it too.
             query.update(host=self.host, port=str(self.port))
             host = port = None
-        return URL.create(
+        return MaskedURL.create(
             "postgresql+psycopg",
             username=self.user,
             password=self.password.get_secret_value() or None,
@@ -359,7 +430,7 @@ class DbSettings(BaseModel):
             DatabaseConfigError: If the URL is neither SQLite nor PostgreSQL, or has a query
                 parameter that cannot be used, naming it.
         """
-        parsed = make_url(url)
+        parsed = masked_url(url)  # shown in errors
         backend = parsed.get_backend_name()
         query = {name: _single(name, value) for name, value in parsed.query.items()}
         if backend == "sqlite":

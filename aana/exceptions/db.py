@@ -4,6 +4,7 @@ Every exception here derives from :class:`DatabaseException` and can be pickled,
 survives the trip from a worker process back to its parent.
 """
 
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -343,3 +344,44 @@ class ConcurrentSessionUseException(DatabaseException):
     @property
     def _args(self) -> tuple[Any, ...]:
         return (self.call, self.running)
+
+
+def tables_and_rows(tables: Iterable[tuple[str, int]]) -> str:
+    """Say tables and their row counts: ``media (2 rows), tasks (1 row)``.
+
+    Args:
+        tables (Iterable[tuple[str, int]]): Table names and row counts, in the order to say.
+
+    Returns:
+        str: The list.
+    """
+    return ", ".join(f"{name} ({rows} row{'' if rows == 1 else 's'})" for name, rows in tables)
+
+
+class DowngradeWouldDropData(DatabaseException):
+    """A downgrade would drop tables that hold rows, and was not told to; nothing was changed.
+
+    Attributes:
+        target (str): The revision the downgrade was to go to.
+        tables (dict[str, int]): The tables it would drop that hold rows, and their row counts.
+    """
+
+    def __init__(self, target: str, tables: dict[str, int]) -> None:
+        """Constructor.
+
+        Args:
+            target (str): The revision the downgrade was to go to.
+            tables (dict[str, int]): The tables holding rows, and how many each.
+        """
+        listed = tables_and_rows(sorted(tables.items()))
+        super().__init__(
+            f"downgrading to {target!r} would drop {len(tables)} table(s) holding "
+            f"{sum(tables.values())} row(s): {listed}; nothing was changed. To drop them and "
+            "their rows, downgrade with --drop-data (AanaSDK.downgrade(..., drop_data=True))"
+        )
+        self.target = target
+        self.tables = dict(tables)
+
+    @property
+    def _args(self) -> tuple[Any, ...]:
+        return (self.target, self.tables)

@@ -10,6 +10,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 from aana.configs.db import DbSettings, DbType, PostgreSQLConfig, SQLiteConfig
 from aana.storage.process_engine import engine_in_place_of
+from aana.storage.sqlite_connection import ClosingConnection
 
 SQLITE_BEGIN_OPTION = "aana_sqlite_begin"
 """Connection execution option naming the SQLite ``BEGIN`` mode: ``DEFERRED`` (the default),
@@ -105,6 +106,9 @@ def engine_arguments(db: DbSettings) -> dict[str, Any]:
         connect_args = {
             "timeout": db.datastore_config.busy_timeout,
             "check_same_thread": False,
+            # Closing a connection, as SQLAlchemy does when a call is cancelled mid-statement,
+            # must release its write lock at once.
+            "factory": ClosingConnection,
         }
         if db.datastore_config.in_memory:
             return {"connect_args": connect_args, "poolclass": StaticPool}

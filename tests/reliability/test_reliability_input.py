@@ -15,6 +15,8 @@ import json
 import math
 import os
 import re
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -269,9 +271,9 @@ GARBAGE_DB_CONFIG = {
         DatabaseConfigError,
         "DB_CONFIG",
     ),
-    "a list": ("[1, 2]", ValidationError, "db_config"),
-    "a number": ("42", ValidationError, "db_config"),
-    "unknown type": ('{"datastore_type": "oracle"}', ValidationError, "datastore_type"),
+    "a list": ("[1, 2]", DatabaseConfigError, "DB_CONFIG: Input should be a valid dictionary"),
+    "a number": ("42", DatabaseConfigError, "DB_CONFIG: Input should be a valid dictionary"),
+    "unknown type": ('{"datastore_type": "oracle"}', DatabaseConfigError, "datastore_type"),
     "port out of range": (
         json.dumps(
             {
@@ -279,14 +281,14 @@ GARBAGE_DB_CONFIG = {
                 "datastore_config": {"host": "h", "port": 70000, "password": SECRET},
             }
         ),
-        ValidationError,
+        DatabaseConfigError,
         "port",
     ),
     "password as the port": (
         json.dumps(
             {"datastore_type": "postgresql", "datastore_config": {"host": "h", "port": SECRET}}
         ),
-        ValidationError,
+        DatabaseConfigError,
         "port",
     ),
     "unknown key": (
@@ -296,16 +298,22 @@ GARBAGE_DB_CONFIG = {
                 "datastore_config": {"host": "h", "password": SECRET, "passwrd": SECRET},
             }
         ),
-        ValidationError,
+        DatabaseConfigError,
         "passwrd",
     ),
     "postgres keys on sqlite": (
         json.dumps({"datastore_config": {"host": "h", "password": SECRET}}),
-        ValidationError,
+        DatabaseConfigError,
         "host",
     ),
-    "negative pool": ('{"pool_size": -3}', ValidationError, "pool_size"),
-    "path not a string": ('{"datastore_config": {"path": 5}}', ValidationError, "path"),
+    "negative pool": ('{"pool_size": -3}', DatabaseConfigError, "pool_size"),
+    "path not a string": ('{"datastore_config": {"path": 5}}', DatabaseConfigError, "path"),
+    "nested 1,000 levels (2 KB)": (
+        '{"datastore_config":' + '{"a":' * 1000 + "1" + "}" * 1001,
+        DatabaseConfigError,
+        "recursion limit",
+    ),
+    "nested 100,000 levels": ("[" * 100_000 + "]" * 100_000, DatabaseConfigError, "recursion"),
 }
 
 
@@ -340,6 +348,35 @@ def test_garbage_db_config_leaves_the_database_untouched(
     assert hashlib.sha256(database.read_bytes()).hexdigest() == digest
     assert not fresh.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["app.db"]
+
+
+@pytest.mark.subprocesses
+def test_malformed_db_config_exits_2_from_every_command_without_a_traceback() -> None:
+    commands = [["migrate"], ["migrate", "--check"], ["current"], ["downgrade", "--to", "base"]]
+    configs = {
+        "nested 1,000 levels": '{"datastore_config":' + '{"a":' * 1000 + "1" + "}" * 1001,
+        "misspelled key": json.dumps({"datastore_config": {"pth": "/tmp/x.db"}}),
+    }
+    # All at once: each run spends most of its time importing.
+    runs = {
+        (name, " ".join(command)): subprocess.Popen(
+            [sys.executable, "-c", "from aana.cli import cli; cli()", *command],
+            env={**os.environ, "DB_CONFIG": config},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, config in configs.items()
+        for command in commands
+    }
+    said = {}
+    for run, process in runs.items():
+        _, said[run] = process.communicate(timeout=60)
+        assert process.returncode == 2, (run, said[run])
+        assert "Traceback" not in said[run], (run, said[run])
+        assert "Error: invalid database configuration (DB_CONFIG)" in said[run], (run, said[run])
+    assert "datastore_config.pth" in said["misspelled key", "current"]
+    assert "recursion limit" in said["nested 1,000 levels", "current"]
 
 
 def test_sqlite_path_in_a_missing_directory(

@@ -25,9 +25,11 @@ from sqlalchemy.orm import Session
 
 from aana.cli import cli
 from aana.configs import DbSettings, DbType, PostgreSQLConfig, Settings
+from aana.configs.db import SECRET_PARAMETERS
 from aana.core.models import Video
-from aana.exceptions.db import InvalidValueException, NotFoundException
+from aana.exceptions.db import DatabaseConfigError, InvalidValueException, NotFoundException
 from aana.sdk import AanaSDK
+from aana.storage.aio.engine import create_async_database_engine
 from aana.storage.engine import create_database_engine
 from aana.storage.models import Status, TaskEntity
 from aana.storage.repository import CaptionRepository, TaskRepository, VideoRepository
@@ -426,6 +428,98 @@ def test_password_absent_from_cli_output(db_engine: Engine, tmp_path: Path) -> N
     # The in-process runner sees the same thing, exception objects included.
     result = CliRunner().invoke(cli, ["migrate"], env={"DB_CONFIG": runs["unreachable"]})
     assert SECRET not in result.output + repr(result.exception)
+
+
+LIBPQ_SECRETS = sorted(SECRET_PARAMETERS - {"password"})  # password has a field of its own
+
+
+def test_every_parameter_libpq_calls_secret_is_listed() -> None:
+    from psycopg.pq import Conninfo
+
+    marked = {o.keyword.decode() for o in Conninfo.get_defaults() if o.dispchar == b"*"}
+    assert marked  # password at least: libpq answered
+    assert marked <= SECRET_PARAMETERS
+
+
+@pytest.mark.parametrize("name", LIBPQ_SECRETS)
+def test_secret_parameters_absent_from_reprs_dumps_and_errors(name: str) -> None:
+    settings = DbSettings(
+        datastore_type=DbType.POSTGRESQL,
+        datastore_config=PostgreSQLConfig(
+            host="127.0.0.1", password=SECRET, parameters={name: SECRET, "sslmode": "prefer"}
+        ),
+    )
+    assert settings.datastore_config.parameters[name] == SECRET  # kept, only hidden
+    engine = create_database_engine(settings)
+    async_engine = create_async_database_engine(settings)
+    url = f"postgresql://u:{SECRET}@h/db?{name}={SECRET}&sslmode=prefer"
+    with pytest.raises(DatabaseConfigError) as refused:
+        DbSettings.from_url(f"{url}&not_a_parameter=1")
+    try:
+        shown = [
+            repr(settings),
+            str(settings),
+            settings.model_dump_json(),
+            repr(settings.model_dump()),
+            repr(settings.datastore_config),
+            repr(settings.url()),
+            str(settings.url()),
+            str(settings.url().set(drivername="postgresql")),
+            repr(engine),
+            str(engine.url),
+            repr(async_engine),
+            str(async_engine.url),
+            repr(DbSettings.from_url(url)),
+            str(DbSettings.from_url(url).url()),
+            str(DbSettings.from_url(f"postgresql://h/db?password={SECRET}").url()),
+            everything_said_about(refused.value),
+        ]
+    finally:
+        engine.dispose()
+    for text_ in shown:
+        assert SECRET not in text_, text_
+    assert f"{name}=***" in str(settings.url())
+    # The settings still connect with it: the unmasked URL carries it to the driver.
+    assert f"{name}={SECRET}" in engine.url.render_as_string(hide_password=False)
+    assert engine.url.query[name] == SECRET
+
+
+@pytest.mark.subprocesses
+def test_secret_parameters_absent_from_migrate_and_current(db_engine: Engine) -> None:
+    """``aana migrate`` and ``aana current`` as processes, unreachable and (PostgreSQL) working."""
+    parameters = {"sslpassword": SECRET, "application_name": "secret-test"}
+    unreachable = {
+        "datastore_type": "postgresql",
+        "datastore_config": {"host": "127.0.0.1", "port": 1, "parameters": parameters},
+        "connect_timeout": 2,
+    }
+    configs = {"unreachable": unreachable}
+    if db_engine.dialect.name == "postgresql":
+        configs["working"] = {
+            "datastore_type": "postgresql",
+            "datastore_config": {
+                "host": db_engine.url.host,
+                "port": db_engine.url.port or 5432,
+                "database": db_engine.url.database,
+                "parameters": parameters,
+            },
+        }
+    processes = {
+        (name, command): subprocess.Popen(
+            [sys.executable, "-c", "from aana.cli import cli; cli()", command],
+            env={**os.environ, "DB_CONFIG": json.dumps(config)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, config in configs.items()
+        for command in ("migrate", "current")
+    }
+    for (name, command), process in processes.items():
+        stdout, stderr = process.communicate(timeout=60)
+        assert SECRET not in stdout + stderr, (name, command)
+        assert "sslpassword=***" in stderr, (name, command, stderr)  # the database is named
+        assert process.returncode == (0 if name == "working" else 1), (name, command, stderr)
 
 
 # --- the test plugin never drops or writes to a database it did not create ------------------

@@ -21,8 +21,14 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy import Sequence as DatabaseSequence
-from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
+from sqlalchemy.orm import (
+    Mapper,
+    Session,
+    make_transient_to_detached,
+    selectin_polymorphic,
+)
 from sqlalchemy.orm.attributes import instance_dict
+from sqlalchemy.orm.interfaces import ORMOption
 from sqlalchemy.schema import ColumnDefault, sort_tables
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -145,7 +151,9 @@ class BaseRepository(Generic[T]):
         entity = None
         if key is not None:
             with self._unit(write=False):
-                entity = self.session.get(self.model_class, key, populate_existing=True)
+                entity = self.session.get(
+                    self.model_class, key, populate_existing=True, options=self._load_subclasses()
+                )
         if entity is None and check:
             raise NotFoundException(self.table_name, item_id)
         return entity
@@ -169,7 +177,11 @@ class BaseRepository(Generic[T]):
             with self._unit(write=True, may_break_constraints=True):
                 # Locked, so that no other transaction deletes the row under the ORM's DELETE.
                 entity = self.session.get(
-                    self.model_class, key, populate_existing=True, with_for_update=True
+                    self.model_class,
+                    key,
+                    populate_existing=True,
+                    with_for_update=True,
+                    options=self._load_subclasses(),
                 )
                 if entity is not None:
                     self.session.delete(entity)
@@ -189,6 +201,24 @@ class BaseRepository(Generic[T]):
             commit=commit,
             may_break_constraints=may_break_constraints,
         )
+
+    def _load_subclasses(self) -> list[ORMOption]:
+        """Options of a read that load, with each row, the columns of the subclass it belongs to.
+
+        A row of an app's subclass (joined-table inheritance: ``ExtendedVideoEntity`` read by
+        the ``VideoEntity`` repository) comes back as the subclass, and its own columns, in its
+        own table, would be loaded on first access: a query async code cannot run. So they
+        are loaded with the read: a SELECT per level of subclass present in the result, none
+        when no row is of a subclass. One option per level, each naming that level's direct
+        subclasses: an option naming a subclass and its own subclass together loads only the
+        first one's columns of a row of the second.
+        """
+        options: list[ORMOption] = []
+        for mapper in inspect(self.model_class).self_and_descendants:
+            children = [sub.class_ for sub in mapper.self_and_descendants if sub.inherits is mapper]
+            if children:
+                options.append(selectin_polymorphic(mapper.class_, children))
+        return options
 
     def _parse_id(self, item_id: Any) -> Any | None:
         """Return the key to look up, or None when ``item_id`` cannot be a key of this table.

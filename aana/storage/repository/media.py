@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
 
 from aana.core.models.media import MediaId, validate_media_id
 from aana.exceptions.db import MediaIdAlreadyExistsException, UniqueViolation
@@ -22,6 +23,16 @@ class MediaRepository(BaseRepository[M]):
     decided by the database's unique constraint, so two writers racing on one id cannot both
     succeed. Media ids are validated before any SQL is sent.
     """
+
+    def __init__(self, session: Session, model_class: type[M] = MediaEntity) -> None:  # type: ignore[assignment]
+        """Constructor.
+
+        Args:
+            session (Session): The session to work in.
+            model_class (type[M]): The media entity class; ``MediaEntity`` by default, as in
+                the Aana SDK.
+        """
+        super().__init__(session, model_class)
 
     def create(self, entity: M) -> M:
         """Insert a media entity and commit.

@@ -46,6 +46,14 @@ _WRITE_LOCK_UP_FRONT = {SQLITE_BEGIN_OPTION: "IMMEDIATE"}
 # Key in ``Session.info`` of the transaction that a ``commit=False`` call made the caller's.
 _CALLERS = "aana_callers_transaction"
 
+CALLER_CANCELLED = "aana_caller_cancelled"
+"""Key in ``Session.info``, true while the caller of an async call is cancelled
+(:mod:`aana.storage.aio.cancellation`): a unit stops before its work, and rolls back."""
+
+
+class CallerCancelled(Exception):
+    """Stops a unit whose async caller was cancelled; the caller sees its ``CancelledError``."""
+
 
 @contextmanager
 def unit(
@@ -96,6 +104,7 @@ def unit(
         with _rolled_back_on_error(session):
             with translate_errors(table_name):
                 _begin(session, lock_first)
+            _check_cancelled(session)
             if may_break_constraints:
                 try:
                     with _savepoint(session, table_name):
@@ -109,7 +118,14 @@ def unit(
             _commit(session, table_name)
         return
     with _rolled_back_if_lost(session), _savepoint(session, table_name):
+        _check_cancelled(session)
         yield
+
+
+def _check_cancelled(session: Session) -> None:
+    """Stop the unit, once its connection is there, if its async caller was cancelled."""
+    if session.info.get(CALLER_CANCELLED):
+        raise CallerCancelled("the caller was cancelled")
 
 
 def _begin(session: Session, lock_first: bool) -> None:

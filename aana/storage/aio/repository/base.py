@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from aana.exceptions.db import ConcurrentSessionUseException
+from aana.storage.aio.cancellation import run_to_the_end
 from aana.storage.models.base import BaseEntity
 from aana.storage.repository import base as sync
 
@@ -141,7 +142,9 @@ class Awaiting(Generic[S, P, R]):
             # while the first still waits, as it would be in production.
             with one_call_at_a_time(session, call):
                 async with turn_on_the_connection(session):
-                    return await session.run_sync(lambda _sync_session: method(*args, **kwargs))
+                    return await run_to_the_end(
+                        session.run_sync(lambda _sync_session: method(*args, **kwargs)), session
+                    )
 
         return run
 
