@@ -22,11 +22,9 @@ from aana.exceptions.db import DatabaseException
 from aana.scaffold import ScaffoldError, init_app
 from aana.sdk import AanaSDK
 from aana.storage.migrations import alembic_config
-
-_NAME_THE_APP = (
-    "an app's revision? Name the app, as in `aana migrate my_app.app:aana_app`, "
-    "to work on its lineage too"
-)
+from aana.storage.migrations.aana_sdk_releases import unknown_revisions_hint
+from aana.storage.migrations.adoption import AdoptionError
+from aana.storage.migrations.failures import MIGRATION_LOCK_TIMEOUT, MigrationStatementError
 
 
 def load_app(spec: str) -> AanaSDK:
@@ -114,11 +112,32 @@ def init(package: str, project: Path) -> None:
     help="Record a database created with create_all (tables, no migration history) at head, "
     "once it is checked to match the models.",
 )
-def migrate(app: str | None, check: bool, adopt_unversioned: bool) -> None:
+@click.option(
+    "--adopt",
+    is_flag=True,
+    help="Adopt APP's database from the Aana SDK, APP's own tables included: they are "
+    "checked against APP's revisions and recorded at the one they match; later ones apply.",
+)
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=MIGRATION_LOCK_TIMEOUT,
+    show_default=True,
+    help="PostgreSQL: seconds a statement waits for a lock another session holds before the "
+    "run stops, naming that session (0: wait forever).",
+)
+def migrate(
+    app: str | None, check: bool, adopt_unversioned: bool, adopt: bool, lock_timeout: float
+) -> None:
     """Migrate the database named by DB_CONFIG to head.
 
     APP (module:attribute naming an AanaSDK) adds the app's own migrations after aana's.
     """
+    if adopt and not app:
+        raise click.UsageError(
+            "--adopt adopts an app's tables: name the app, as in "
+            "`aana migrate my_app.app:aana_app --adopt`"
+        )
     sdk = load_app(app) if app else AanaSDK()
     with _database_errors(sdk, app):
         settings = _settings()
@@ -129,7 +148,8 @@ def migrate(app: str | None, check: bool, adopt_unversioned: bool) -> None:
                 "aana migrate exits: name a database file"
             )
         if not check:
-            click.echo(sdk.migrate(settings, adopt_unversioned=adopt_unversioned).describe())
+            migrated = sdk.migrate(settings, adopt_unversioned, adopt, lock_timeout)
+            click.echo(migrated.describe())
             return
         result = sdk.check_migrations(settings)
     click.echo(result.describe(), err=not result.ok)
@@ -183,7 +203,8 @@ def current(app: str | None) -> None:
     known = {rev.revision for rev in script.walk_revisions()}
     for revision_id in revisions:
         if revision_id not in known:
-            click.echo(f"{revision_id}: not in these migrations: {_NAME_THE_APP}.")
+            hint = unknown_revisions_hint([revision_id], app)
+            click.echo(f"{revision_id}: not in these migrations. {hint}")
     applied = {
         rev.revision
         for rev in script.iterate_revisions(tuple(r for r in revisions if r in known), "base")
@@ -298,7 +319,9 @@ def _database_errors(sdk: AanaSDK, app: str | None) -> Iterator[None]:
         sys.exit(1)
     except CommandError as error:
         click.echo(f"Error: {error}", err=True)
-        hint = _revision_hint(sdk, app)
+        # Adoption and migration errors say what to do; Alembic's own errors need a hint.
+        own = isinstance(error, AdoptionError | MigrationStatementError)
+        hint = None if own else _revision_hint(sdk, app)
         if hint:
             click.echo(hint, err=True)
         sys.exit(1)
@@ -349,7 +372,8 @@ def _revision_hint(sdk: AanaSDK, app: str | None) -> str | None:
         return None
     unknown = [revision_id for revision_id in current if revision_id not in known]
     if unknown:
-        return f"Hint: the database is at {', '.join(unknown)}: {_NAME_THE_APP}."
+        hint = unknown_revisions_hint(unknown, app)
+        return f"Hint: the database is at {', '.join(unknown)}. {hint}"
     applied = {rev.revision for rev in script.iterate_revisions(current, "base")}
     pending = [rev.revision for rev in script.walk_revisions() if rev.revision not in applied]
     if pending and app:

@@ -54,7 +54,7 @@ STORAGE_DEPENDENCIES = [
 LAYOUTS = ("create_all", "revisions")
 APP_REVISION = "7e1f0c2a9b31"
 
-APP_REVISION_SOURCE = '''"""Add extended_video (the Aana app's own revision, stacked on Aana SDK 0.2.4's).
+APP_REVISION_SOURCE = '''"""Add extended_video: the Aana app's own revision, stacked on Aana SDK's.
 
 Revision ID: {revision}
 Revises: acb40dabc2c0
@@ -153,11 +153,7 @@ def _postgres(python: Path, layout: str, server_url: str, name: str) -> None:
             text=True,
         ).stdout
         # psql's meta-commands (\restrict) mean nothing to a driver; comments are noise.
-        lines = [
-            line
-            for line in dump.splitlines()
-            if line and not line.startswith(("\\", "--"))
-        ]
+        lines = [line for line in dump.splitlines() if line and not line.startswith(("\\", "--"))]
         (HERE / f"{name}.sql").write_text("\n".join(lines) + "\n")
     finally:
         with psycopg.connect(server_url, autocommit=True) as admin:
@@ -180,9 +176,7 @@ def write_database(layout: str, url: str, manifest: Path) -> None:
         from aana.storage.models.base import BaseEntity
 
         extended = _extended_video_entity()
-        BaseEntity.metadata.create_all(
-            settings.db_config.get_engine(), tables=[extended.__table__]
-        )
+        BaseEntity.metadata.create_all(settings.db_config.get_engine(), tables=[extended.__table__])
     else:
         with tempfile.TemporaryDirectory() as app_root:
             run_alembic_migrations(settings, root_path=_app_migrations(Path(app_root)))
@@ -243,7 +237,7 @@ def _extended_video_entity() -> Any:
     from aana.core.models.media import MediaId
     from aana.storage.models.video import VideoEntity
 
-    class VideoProcessingStatus(str, Enum):
+    class VideoProcessingStatus(str, Enum):  # noqa: UP042 (the docs' entity, verbatim)
         CREATED = "created"
         RUNNING = "running"
         COMPLETED = "completed"
