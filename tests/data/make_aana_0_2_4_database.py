@@ -326,7 +326,7 @@ def _fill(engine: Any, extended: Any) -> dict[str, Any]:
             "plain": {"video": {"url": "https://example.com/0.mp4"}, "n": 1, "ok": True},
             "tuple": {"frames": (1, 2, 3), "size": [640, 480]},
             "pydantic": {"video": VideoInput(url="https://example.com/v.mp4", media_id="v1")},
-            "datetime": {"at": datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc)},
+            "datetime": {"at": datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)},
             "nul": {"text": "before\x00after"},
             "surrogate": {"text": "half \ud83d pair"},
         }

@@ -22,6 +22,7 @@ brings such a database under both lineages, in the migration's one transaction:
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -30,6 +31,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
 from sqlalchemy import Connection, MetaData, create_engine, inspect, text
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.schema import BLANK_SCHEMA
 
 from aana.storage.migrations.aana_sdk_schema import AANA_SDK_HEAD, AANA_SDK_KEPT_TABLES
 from aana.storage.migrations.adoption import AdoptionError, aana_sdk_differences
@@ -172,8 +174,14 @@ def _replay(
             reflected.reflect(scratch, schema=schema, only=sorted(names - {"alembic_version"}))
             tables = MetaData()
             for table in reflected.tables.values():
-                # None: the scratch schema's name is dropped, as the database has none.
-                table.to_metadata(tables, schema=None)  # type: ignore[arg-type]
+                # The scratch schema's name is dropped, the keys' included: the database's
+                # tables are in the default schema.
+                table.to_metadata(
+                    tables,
+                    schema=None,  # type: ignore[arg-type]
+                    # SQLAlchemy's symbol for "no schema", which its stubs type as a name.
+                    referred_schema_fn=lambda *_: cast(str, BLANK_SCHEMA),
+                )
             expected[rev.revision] = tables
     return aana_tables, expected
 
