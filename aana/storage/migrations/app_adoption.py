@@ -35,7 +35,7 @@ from sqlalchemy.schema import BLANK_SCHEMA
 
 from aana.storage.migrations.aana_sdk_schema import AANA_SDK_HEAD, AANA_SDK_KEPT_TABLES
 from aana.storage.migrations.adoption import AdoptionError, aana_sdk_differences
-from aana.storage.migrations.config import AANA_BRANCH, aana_script_location, alembic_config
+from aana.storage.migrations.config import AANA_BRANCH, aana_script_location
 from aana.storage.migrations.diffs import compare_type, describe_diffs
 
 SCRATCH_SCHEMA = "aana_adoption_scratch"
@@ -202,7 +202,10 @@ def _scratch(
         connection.exec_driver_sql(f"DROP SCHEMA {SCRATCH_SCHEMA} CASCADE")
         return
     engine = create_engine("sqlite://", poolclass=StaticPool)
-    scratch_config = alembic_config(config.config_file_name)
+    # The same options (the app's env.py, both version folders), on the scratch connection.
+    scratch_config = Config()
+    for key, value in config.get_section(config.config_ini_section, {}).items():
+        scratch_config.set_main_option(key, value.replace("%", "%%"))
     try:
         with engine.connect() as scratch, scratch.begin():
             scratch_config.attributes["connection"] = scratch
