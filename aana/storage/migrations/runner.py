@@ -85,8 +85,8 @@ def upgrade(
     is refused, unless ``adopt_unversioned`` is set: then it is checked against the models
     and recorded at head. A database of an older Aana SDK release is refused, naming it.
 
-    ``adopt`` adopts an Aana app's database: Aana SDK's tables as above (or, with ``adopt``,
-    a database at revisions neither lineage has, taken for the app's own ones stacked on
+    ``adopt`` adopts an Aana app's database: Aana SDK's tables as above, also when the
+    database is at revisions neither lineage has (taken for the app's own ones, stacked on
     Aana SDK 0.2.4's), then the app's tables, recorded at the revision of its lineage they
     match (see :mod:`~aana.storage.migrations.app_adoption`); a ``create_all`` database as
     with ``adopt_unversioned``.
