@@ -13,7 +13,7 @@ from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError
 from pydantic import ValidationError
 from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 
 from aana.configs.db import DbSettings, PostgreSQLConfig, SQLiteConfig
@@ -24,7 +24,11 @@ from aana.sdk import AanaSDK
 from aana.storage.migrations import alembic_config
 from aana.storage.migrations.aana_sdk_releases import unknown_revisions_hint
 from aana.storage.migrations.adoption import AdoptionError
-from aana.storage.migrations.failures import MIGRATION_LOCK_TIMEOUT, MigrationStatementError
+from aana.storage.migrations.failures import (
+    MIGRATION_LOCK_TIMEOUT,
+    MigrationLockTimeout,
+    refused_statement,
+)
 
 
 def load_app(spec: str) -> AanaSDK:
@@ -311,7 +315,14 @@ def _database_errors(sdk: AanaSDK, app: str | None) -> Iterator[None]:
     except (ValidationError, DatabaseException) as error:
         click.echo(f"Error: invalid database configuration (DB_CONFIG): {error}", err=True)
         sys.exit(2)
-    except OperationalError as error:
+    except DBAPIError as error:
+        # A statement the database refused is not a database out of reach: only a failed
+        # connection has no statement.
+        if error.statement is not None and not error.connection_invalidated:
+            click.echo(f"Error: {refused_statement(error)}", err=True)
+            sys.exit(1)
+        if not isinstance(error, OperationalError):
+            raise
         click.echo(f"Error: cannot reach the database: {error.orig}", err=True)
         hint = _missing_database_hint()
         if hint:
@@ -320,7 +331,7 @@ def _database_errors(sdk: AanaSDK, app: str | None) -> Iterator[None]:
     except CommandError as error:
         click.echo(f"Error: {error}", err=True)
         # Adoption and migration errors say what to do; Alembic's own errors need a hint.
-        own = isinstance(error, AdoptionError | MigrationStatementError)
+        own = isinstance(error, AdoptionError | MigrationLockTimeout)
         hint = None if own else _revision_hint(sdk, app)
         if hint:
             click.echo(hint, err=True)

@@ -1,7 +1,7 @@
 """What a failed migration says: the statement the database refused, or the session it waited on.
 
 A migration runs in one transaction, so when the database refuses one of its statements
-nothing is changed; the error says that, and not "cannot reach the database", which is kept
+nothing is changed; ``aana`` says that, and not "cannot reach the database", which is kept
 for connections that fail. On PostgreSQL a statement that needs a lock another session holds
 (``ALTER TABLE`` on a table a session is reading in an open transaction) would wait for as
 long as that session lives, and every query on that table would queue behind it; a
@@ -30,11 +30,7 @@ _BLOCKERS = text(
 )
 
 
-class MigrationStatementError(CommandError):
-    """The database refused a statement of a migration; the run changed nothing."""
-
-
-class MigrationLockTimeout(MigrationStatementError):
+class MigrationLockTimeout(CommandError):
     """A statement of a migration waited too long for a lock that another session held."""
 
 
@@ -116,8 +112,10 @@ class BlockerWatch:
             engine.dispose()
 
 
-def migration_error(error: DBAPIError, blockers: list[dict[str, Any]]) -> CommandError:
-    """Return the error to raise for a statement the database refused during a migration.
+def lock_timeout_error(
+    error: DBAPIError, blockers: list[dict[str, Any]]
+) -> "MigrationLockTimeout | None":
+    """Return the error to raise when a migration's statement timed out waiting for a lock.
 
     Args:
         error (DBAPIError): What the driver raised.
@@ -125,37 +123,52 @@ def migration_error(error: DBAPIError, blockers: list[dict[str, Any]]) -> Comman
             the migration.
 
     Returns:
-        CommandError: A :class:`MigrationLockTimeout` naming the blocking sessions for a lock
-        timeout, else a :class:`MigrationStatementError` with the database's message and
-        the statement.
+        MigrationLockTimeout | None: The error naming the blocking sessions; None if
+        ``error`` is not a lock timeout.
+    """
+    if getattr(error.orig, "sqlstate", None) != _LOCK_NOT_AVAILABLE:
+        return None
+    sessions = "".join(f"\n  {_describe_session(row)}" for row in blockers)
+    return MigrationLockTimeout(
+        "The migration waited longer than its lock timeout for a lock that another session "
+        "holds, so it stopped and nothing was changed. "
+        + (
+            f"Blocking session(s):{sessions}"
+            if sessions
+            else "The blocking session had gone before it could be named."
+        )
+        + "\nEnd or commit that session (or stop the app's processes), then run aana migrate "
+        f"again. Statement: {_statement(error)}"
+    )
+
+
+def refused_statement(error: DBAPIError) -> str:
+    """Say that the database refused a statement, with its reason and the statement.
+
+    ``aana`` commands run in one transaction, rolled back on error, so nothing was changed.
+
+    Args:
+        error (DBAPIError): What the driver raised for the statement.
+
+    Returns:
+        str: The message, with a hint to adopt when a table or type exists already.
     """
     reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-    statement = " ".join(str(error.statement or "").split())
-    if len(statement) > 300:
-        statement = statement[:300] + "..."
-    if getattr(error.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
-        sessions = "".join(f"\n  {_describe_session(row)}" for row in blockers)
-        return MigrationLockTimeout(
-            "The migration waited longer than its lock timeout for a lock that another "
-            "session holds, so it stopped and nothing was changed. "
-            + (
-                f"Blocking session(s):{sessions}"
-                if sessions
-                else "The blocking session had gone before it could be named."
-            )
-            + "\nEnd or commit that session (or stop the app's processes), then run aana "
-            f"migrate again. Statement: {statement}"
-        )
     message = (
-        f"The database refused a statement of the migration, so nothing was changed (the "
-        f"migration's transaction was rolled back): {reason}\n  Statement: {statement}"
+        "The database refused a statement, so nothing was changed (the command's "
+        f"transaction was rolled back): {reason}\n  Statement: {_statement(error)}"
     )
     if "already exists" in reason:
         message += (
             "\nIf the app created its tables itself (with create_all, or with its own "
             "revisions under the Aana SDK), adopt them: aana migrate APP --adopt."
         )
-    return MigrationStatementError(message)
+    return message
+
+
+def _statement(error: DBAPIError) -> str:
+    statement = " ".join(str(error.statement or "").split())
+    return statement if len(statement) <= 300 else statement[:300] + "..."
 
 
 def _describe_session(row: dict[str, Any]) -> str:

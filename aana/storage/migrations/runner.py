@@ -28,7 +28,7 @@ from aana.storage.migrations.diffs import describe_diffs
 from aana.storage.migrations.failures import (
     MIGRATION_LOCK_TIMEOUT,
     BlockerWatch,
-    migration_error,
+    lock_timeout_error,
     set_lock_timeout,
 )
 
@@ -106,8 +106,8 @@ def upgrade(
 
     Raises:
         AdoptionError: If the database cannot be adopted as it is, saying why and what to do.
-        MigrationStatementError: If the database refused one of the migration's statements.
-        MigrationLockTimeout: If a statement waited ``lock_timeout`` for a lock.
+        MigrationLockTimeout: If a statement waited ``lock_timeout`` for a lock; nothing is
+            changed, as when the database refuses a statement (its ``DBAPIError`` is raised).
     """
     config = config or alembic_config()
     notes: list[str] = []
@@ -299,9 +299,8 @@ def _run(
 ) -> MigrationResult:
     """Run an Alembic upgrade or downgrade in one locked transaction.
 
-    A statement the database refuses, or one that waited too long for a lock, rolls the
-    whole run back and is raised as a :class:`CommandError` saying so; a lost connection
-    is raised as it is.
+    Any error rolls the whole run back. A statement that waited too long for a lock is
+    raised as :class:`MigrationLockTimeout`, naming the session that held it.
     """
     config = config or alembic_config()
     with _migration_connection(engine, lock_timeout, adopting) as (connection, watch):
@@ -310,9 +309,10 @@ def _run(
         try:
             step(config, revision)
         except DBAPIError as error:
-            if error.connection_invalidated:
+            timed_out = lock_timeout_error(error, watch.blockers if watch else [])
+            if timed_out is None:
                 raise
-            raise migration_error(error, watch.blockers if watch else []) from error
+            raise timed_out from error
         finally:
             config.attributes.pop("connection", None)
         return MigrationResult(before, current_revisions(connection))
