@@ -13,6 +13,7 @@ import pickle
 import shutil
 import sqlite3
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -151,6 +152,26 @@ def test_app_tables_in_an_aana_database_without_the_apps_lineage_are_adopted(
     assert f"match its revision {APP_HEAD}: recorded there." in adopted.stdout
     assert stored_revisions(alembic_engine) == (APP_HEAD,)
     assert aana_cli("migrate", "--check", APP_SPEC, app=app, engine=alembic_engine).returncode == 0
+
+
+@pytest.mark.subprocesses
+def test_two_adoptions_at_once_adopt_once(alembic_engine: Engine, tmp_path: Path) -> None:
+    """Two operators run the same adoption together: one adopts, the other finds it done."""
+    load_aana_sdk_app(alembic_engine, "create_all")
+    app = copy_app(tmp_path)
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(
+            pool.map(
+                lambda _: aana_cli("migrate", APP_SPEC, "--adopt", app=app, engine=alembic_engine),
+                range(2),
+            )
+        )
+    assert [run.returncode for run in runs] == [0, 0], [run.stderr for run in runs]
+    outputs = sorted(run.stdout for run in runs)
+    assert sum("match its revision" in output for output in outputs) == 1
+    assert sum("nothing to do" in output for output in outputs) == 1
+    assert stored_revisions(alembic_engine) == (APP_HEAD,)
+    assert len(extended_videos(alembic_engine)) == 4
 
 
 @pytest.mark.subprocesses
