@@ -72,7 +72,7 @@ def extended_videos(engine: Engine) -> list[tuple[str, float, str, str, str]]:
                 "JOIN video v ON v.id = e.id JOIN media m ON m.id = e.id ORDER BY e.id"
             )
         ).all()
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    return [tuple(row) for row in rows]
 
 
 def stored_revisions(engine: Engine) -> tuple[str, ...]:

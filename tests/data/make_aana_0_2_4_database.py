@@ -209,7 +209,7 @@ def _stub_video_decoding() -> None:
     import types
 
     decord = types.ModuleType("decord")
-    decord.DECORDError = type("DECORDError", (Exception,), {})  # type: ignore[attr-defined]
+    decord.DECORDError = type("DECORDError", (Exception,), {})
     sys.modules.setdefault("torch", types.ModuleType("torch"))
     sys.modules.setdefault("decord", decord)
 
@@ -256,7 +256,7 @@ def _extended_video_entity() -> Any:
 
         __mapper_args__ = {"polymorphic_identity": "extended_video"}  # noqa: RUF012
 
-    ExtendedVideoEntity.Status = VideoProcessingStatus  # type: ignore[attr-defined]
+    ExtendedVideoEntity.Status = VideoProcessingStatus
     return ExtendedVideoEntity
 
 
