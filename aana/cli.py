@@ -15,7 +15,7 @@ from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError
 from pydantic import ValidationError
 from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
@@ -31,6 +31,13 @@ from aana.exceptions.db import (
 from aana.scaffold import ScaffoldError, init_app
 from aana.sdk import AanaSDK
 from aana.storage.migrations import alembic_config
+from aana.storage.migrations.aana_sdk_releases import unknown_revisions_hint
+from aana.storage.migrations.adoption import AdoptionError
+from aana.storage.migrations.failures import (
+    MIGRATION_LOCK_TIMEOUT,
+    MigrationLockTimeout,
+    refused_statement,
+)
 from aana.storage.models.task import Status
 from aana.storage.repository.retention import (
     DEFAULT_BATCH_SIZE,
@@ -45,11 +52,6 @@ from aana.storage.repository.retention import (
 from aana.storage.repository.task import TaskRepository
 
 T = TypeVar("T")
-
-_NAME_THE_APP = (
-    "an app's revision? Name the app, as in `aana migrate my_app.app:aana_app`, "
-    "to work on its lineage too"
-)
 
 
 def load_app(spec: str) -> AanaSDK:
@@ -137,11 +139,32 @@ def init(package: str, project: Path) -> None:
     help="Record a database created with create_all (tables, no migration history) at head, "
     "once it is checked to match the models.",
 )
-def migrate(app: str | None, check: bool, adopt_unversioned: bool) -> None:
+@click.option(
+    "--adopt",
+    is_flag=True,
+    help="Adopt APP's database from the Aana SDK, APP's own tables included: they are "
+    "checked against APP's revisions and recorded at the one they match; later ones apply.",
+)
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=MIGRATION_LOCK_TIMEOUT,
+    show_default=True,
+    help="PostgreSQL: seconds a statement waits for a lock another session holds before the "
+    "run stops, naming that session (0: wait forever).",
+)
+def migrate(
+    app: str | None, check: bool, adopt_unversioned: bool, adopt: bool, lock_timeout: float
+) -> None:
     """Migrate the database named by DB_CONFIG to head.
 
     APP (module:attribute naming an AanaSDK) adds the app's own migrations after aana's.
     """
+    if adopt and not app:
+        raise click.UsageError(
+            "--adopt adopts an app's tables: name the app, as in "
+            "`aana migrate my_app.app:aana_app --adopt`"
+        )
     sdk = load_app(app) if app else AanaSDK()
     with _database_errors(sdk, app):
         settings = _settings()
@@ -152,7 +175,8 @@ def migrate(app: str | None, check: bool, adopt_unversioned: bool) -> None:
                 "aana migrate exits: name a database file"
             )
         if not check:
-            click.echo(sdk.migrate(settings, adopt_unversioned=adopt_unversioned).describe())
+            migrated = sdk.migrate(settings, adopt_unversioned, adopt, lock_timeout)
+            click.echo(migrated.describe())
             return
         result = sdk.check_migrations(settings)
     click.echo(result.describe(), err=not result.ok)
@@ -206,7 +230,8 @@ def current(app: str | None) -> None:
     known = {rev.revision for rev in script.walk_revisions()}
     for revision_id in revisions:
         if revision_id not in known:
-            click.echo(f"{revision_id}: not in these migrations: {_NAME_THE_APP}.")
+            hint = unknown_revisions_hint([revision_id], app)
+            click.echo(f"{revision_id}: not in these migrations. {hint}")
     applied = {
         rev.revision
         for rev in script.iterate_revisions(tuple(r for r in revisions if r in known), "base")
@@ -407,7 +432,14 @@ def _database_errors(sdk: AanaSDK, app: str | None) -> Iterator[None]:
     except (ValidationError, DatabaseException) as error:
         click.echo(f"Error: invalid database configuration (DB_CONFIG): {error}", err=True)
         sys.exit(2)
-    except OperationalError as error:
+    except DBAPIError as error:
+        # A statement the database refused is not a database out of reach: only a failed
+        # connection has no statement.
+        if error.statement is not None and not error.connection_invalidated:
+            click.echo(f"Error: {refused_statement(error)}", err=True)
+            sys.exit(1)
+        if not isinstance(error, OperationalError):
+            raise
         click.echo(f"Error: cannot reach the database: {error.orig}", err=True)
         hint = _missing_database_hint()
         if hint:
@@ -415,7 +447,9 @@ def _database_errors(sdk: AanaSDK, app: str | None) -> Iterator[None]:
         sys.exit(1)
     except CommandError as error:
         click.echo(f"Error: {error}", err=True)
-        hint = _revision_hint(sdk, app)
+        # Adoption and migration errors say what to do; Alembic's own errors need a hint.
+        own = isinstance(error, AdoptionError | MigrationLockTimeout)
+        hint = None if own else _revision_hint(sdk, app)
         if hint:
             click.echo(hint, err=True)
         sys.exit(1)
@@ -466,7 +500,8 @@ def _revision_hint(sdk: AanaSDK, app: str | None) -> str | None:
         return None
     unknown = [revision_id for revision_id in current if revision_id not in known]
     if unknown:
-        return f"Hint: the database is at {', '.join(unknown)}: {_NAME_THE_APP}."
+        hint = unknown_revisions_hint(unknown, app)
+        return f"Hint: the database is at {', '.join(unknown)}. {hint}"
     applied = {rev.revision for rev in script.iterate_revisions(current, "base")}
     pending = [rev.revision for rev in script.walk_revisions() if rev.revision not in applied]
     if pending and app:

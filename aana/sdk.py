@@ -8,7 +8,7 @@ from alembic.script import Script
 from sqlalchemy import Engine
 
 from aana.configs.settings import Settings, load_settings
-from aana.storage.engine import create_database_engine
+from aana.storage.engine import create_database_engine, wal_deferred
 from aana.storage.migrations import (
     MigrationCheck,
     MigrationResult,
@@ -19,6 +19,7 @@ from aana.storage.migrations import (
     new_revision,
     upgrade,
 )
+from aana.storage.migrations.failures import MIGRATION_LOCK_TIMEOUT
 
 
 class AanaSDK:
@@ -42,7 +43,11 @@ class AanaSDK:
         self.alembic_config = Path(alembic_config) if alembic_config is not None else None
 
     def migrate(
-        self, settings: Settings | None = None, adopt_unversioned: bool = False
+        self,
+        settings: Settings | None = None,
+        adopt_unversioned: bool = False,
+        adopt: bool = False,
+        lock_timeout: float = MIGRATION_LOCK_TIMEOUT,
     ) -> MigrationResult:
         """Migrate the database named by ``DB_CONFIG`` to head: aana's revisions, then the app's.
 
@@ -53,13 +58,22 @@ class AanaSDK:
             settings (Settings | None): The settings to use; read from the environment if None.
             adopt_unversioned (bool): Record a database made by ``create_all`` at head once
                 it is checked to match the models, instead of refusing it.
+            adopt (bool): Adopt the database of the app under the Aana SDK, its own tables
+                included: they are checked against the app's lineage and recorded at the
+                revision they match (see ``docs/aana-compat.md``).
+            lock_timeout (float): On PostgreSQL, the seconds a statement waits for a lock
+                another session holds before the run fails, naming that session.
 
         Returns:
-            MigrationResult: The revisions before and after.
+            MigrationResult: The revisions before and after, and what an adoption did.
         """
         with _engine(settings) as engine:
             return upgrade(
-                engine, alembic_config(self.alembic_config), adopt_unversioned=adopt_unversioned
+                engine,
+                alembic_config(self.alembic_config),
+                adopt_unversioned=adopt_unversioned,
+                adopt=adopt,
+                lock_timeout=lock_timeout,
             )
 
     def check_migrations(self, settings: Settings | None = None) -> MigrationCheck:
@@ -104,7 +118,8 @@ class AanaSDK:
         Returns:
             tuple[str, ...]: The revision ids, sorted; empty for an unmigrated database.
         """
-        with _engine(settings) as engine, engine.connect() as connection:
+        # A read leaves an SQLite file as it is, journal mode included.
+        with _engine(settings) as engine, wal_deferred(), engine.connect() as connection:
             return current_revisions(connection)
 
     def new_revision(

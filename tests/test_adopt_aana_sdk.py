@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from aana.core.models import Video
 from aana.storage.migrations import check, current_revisions, upgrade
+from aana.storage.migrations.aana_sdk_task_values import TaskValueReport, task_data
 from aana.storage.migrations.adoption import AdoptionError
 from aana.storage.models import BaseEntity, Status, WebhookEntity
 from aana.storage.repository import (
@@ -214,30 +215,25 @@ def test_rows_aanas_schema_refuses_are_named_and_nothing_changes(alembic_engine:
 
 
 def test_task_data_pickles_are_never_loaded_beyond_plain_data() -> None:
-    from importlib import util
-
-    from aana.storage.migrations.config import aana_script_location
-
-    spec = util.spec_from_file_location(
-        "adoption_revision", aana_script_location() / "adoption" / "adopt_aana_sdk_0_2_4.py"
-    )
-    assert spec is not None and spec.loader is not None
-    revision = util.module_from_spec(spec)
-    spec.loader.exec_module(revision)
     calls: list[str] = []
 
     class Hostile:
         def __reduce__(self) -> tuple[object, tuple[str]]:
             return (calls.append, ("ran",))
 
+    report = TaskValueReport()
     hostile = pickle.dumps({"x": Hostile()})
-    assert revision._task_data(hostile) == {"aana_sdk_pickle": base64.b64encode(hostile).decode()}
+    assert task_data("t1", hostile, report) == {
+        "aana_sdk_pickle": base64.b64encode(hostile).decode()
+    }
     assert calls == []
     when = pickle.dumps({"at": datetime.datetime(2025, 1, 1)})
-    assert "aana_sdk_pickle" in revision._task_data(when)
-    assert revision._task_data(pickle.dumps({"a": (1, 2.5, None)})) == {"a": [1, 2.5, None]}
-    assert "aana_sdk_pickle" in revision._task_data(pickle.dumps({"a": float("nan")}))
-    assert "aana_sdk_pickle" in revision._task_data(b"not a pickle")
+    assert "aana_sdk_pickle" in task_data("t2", when, report)
+    assert task_data("t3", pickle.dumps({"a": (1, 2.5, None)}), report) == {"a": [1, 2.5, None]}
+    assert "aana_sdk_pickle" in task_data("t4", pickle.dumps({"a": float("nan")}), report)
+    assert "aana_sdk_pickle" in task_data("t5", b"not a pickle", report)
+    assert report.pickles == ["t1", "t2", "t4", "t5"]
+    assert report.tuples == ["t3"]
 
 
 # A database made by create_all (issue 10, fault 8)

@@ -2,6 +2,9 @@
 
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -140,7 +143,8 @@ def install_sqlite_transactions(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
-        _use_wal(cursor)
+        if not _WAL_DEFERRED.get():
+            _use_wal(cursor)
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
@@ -154,6 +158,41 @@ def install_sqlite_transactions(engine: Engine) -> None:
             expected = ", ".join(_SQLITE_BEGIN_STATEMENTS)
             raise ValueError(f"{SQLITE_BEGIN_OPTION}={mode!r}: expected one of {expected}")
         connection.exec_driver_sql(_SQLITE_BEGIN_STATEMENTS[mode])
+
+
+_WAL_DEFERRED: ContextVar[bool] = ContextVar("aana_sqlite_wal_deferred", default=False)
+
+
+@contextmanager
+def wal_deferred() -> Iterator[None]:
+    """Open SQLite connections without switching their database to WAL, within the block.
+
+    The switch is written into the database file, so a run that must leave a file exactly
+    as it found it unless it succeeds (a migration, a read-only command) opens its
+    connections here, and calls :func:`use_wal` once it has succeeded.
+
+    Yields:
+        None: Connections opened by this thread inside the block leave the journal mode as
+        it is.
+    """
+    token = _WAL_DEFERRED.set(True)
+    try:
+        yield
+    finally:
+        _WAL_DEFERRED.reset(token)
+
+
+def use_wal(dbapi_connection: Any) -> None:
+    """Put an SQLite connection's database in WAL mode, as every aana connection does.
+
+    Args:
+        dbapi_connection (Any): The sqlite3 connection, outside any transaction.
+    """
+    cursor = dbapi_connection.cursor()
+    try:
+        _use_wal(cursor)
+    finally:
+        cursor.close()
 
 
 _WAL_SWITCH_ATTEMPTS = 200

@@ -3,7 +3,9 @@
 Applied only by ``aana migrate`` on a database at Aana SDK 0.2.4's last revision
 (``acb40dabc2c0``) whose schema was checked against that revision's, never on its own;
 afterwards the database is recorded at ``0001_initial`` and goes on from there. Every row is
-kept: task data, which Aana pickled, becomes JSON, and task statuses become the values aana
+kept: task data, which Aana pickled, becomes JSON, or is kept as a base64 pickle, and results
+aana would refuse to write are kept as JSON text (see
+:mod:`aana.storage.migrations.aana_sdk_task_values`); task statuses become the values aana
 stores. The ``webhooks`` table is left as it is.
 
 Revision ID: adopt_aana_sdk_0_2_4
@@ -12,20 +14,21 @@ Create Date: 2026-12-01 21:30:00
 
 """
 
-import base64
-import io
-import json
-import math
-import pickle
 import re
+import uuid
 from collections.abc import Sequence
-from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
 from alembic.util import CommandError
 
 from aana.core.models.media import MEDIA_ID_PATTERN
+from aana.storage.migrations.aana_sdk_task_values import (
+    REPORT_ATTRIBUTE,
+    TaskValueReport,
+    task_data,
+    task_result,
+)
 from aana.storage.migrations.adoption import AdoptionError
 
 revision: str = "adopt_aana_sdk_0_2_4"
@@ -35,9 +38,6 @@ depends_on: str | Sequence[str] | None = None
 
 lands_on = "0001_initial"
 """The revision of aana's lineage whose schema this one leaves."""
-
-PICKLE_KEY = "aana_sdk_pickle"
-"""Task data that is not plain JSON data is kept as ``{PICKLE_KEY: base64 of the pickle}``."""
 
 _MEDIA_ID = re.compile(MEDIA_ID_PATTERN)
 
@@ -140,13 +140,7 @@ def downgrade() -> None:
 
 def _tasks(bind: sa.Connection) -> None:
     op.add_column("tasks", sa.Column("data_json", sa.JSON(), nullable=True))
-    tasks = sa.table("tasks", sa.column("id"), sa.column("data"), sa.column("data_json", sa.JSON))
-    rows = bind.execute(sa.select(tasks.c.id, tasks.c.data)).all()
-    if rows:
-        bind.execute(
-            tasks.update().where(tasks.c.id == sa.bindparam("task_id")),
-            [{"task_id": task_id, "data_json": _task_data(data)} for task_id, data in rows],
-        )
+    _convert_task_values(bind)
     if bind.dialect.name == "postgresql":
         sa.Enum(
             "created",
@@ -210,6 +204,30 @@ def _tasks(bind: sa.Connection) -> None:
         )
 
 
+def _convert_task_values(bind: sa.Connection) -> None:
+    """Fill ``data_json`` from the pickles, and keep the results aana would refuse to write."""
+    report = op.get_context().config.attributes.setdefault(REPORT_ATTRIBUTE, TaskValueReport())
+    tasks = sa.table(
+        "tasks",
+        sa.column("id"),
+        sa.column("data"),
+        sa.column("data_json", sa.JSON),
+        sa.column("result", sa.JSON),
+    )
+    rows = bind.execute(sa.select(tasks.c.id, tasks.c.data, tasks.c.result)).all()
+    data, results = [], []
+    for task_id, pickled, result in rows:
+        name = str(uuid.UUID(str(task_id)))
+        data.append({"task_id": task_id, "data_json": task_data(name, pickled, report)})
+        kept = task_result(name, result, report)
+        if kept is not result:
+            results.append({"task_id": task_id, "result": kept})
+    where = tasks.c.id == sa.bindparam("task_id")
+    for values in (data, results):
+        if values:
+            bind.execute(tasks.update().where(where), values)
+
+
 def _refuse_rows_that_would_not_fit(bind: sa.Connection) -> None:
     """Name the rows that aana's shorter columns or new CHECKs would refuse, before any change."""
     problems = []
@@ -241,39 +259,3 @@ def _refuse_rows_that_would_not_fit(bind: sa.Connection) -> None:
             "The Aana SDK database has rows that aana's schema refuses; fix them with Aana "
             "SDK, then run aana migrate again:\n  " + "\n  ".join(problems)
         )
-
-
-class _DataOnly(pickle.Unpickler):
-    """Unpickles plain data only: no class is ever looked up, so no code runs."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        raise pickle.UnpicklingError(f"{module}.{name}")
-
-
-def _task_data(pickled: bytes) -> Any:
-    """Return a task's data as JSON data, or its pickle kept whole when it is not plain data.
-
-    Aana pickled the request, pydantic models included. Unpickling those would import and
-    run code named by the database, so only plain data (dicts, lists, strings, numbers,
-    booleans, None) is converted; anything else is kept, base64-encoded, under
-    :data:`PICKLE_KEY`.
-    """
-    try:
-        value = _DataOnly(io.BytesIO(pickled)).load()
-        if _is_json_data(value):
-            return json.loads(json.dumps(value))
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
-        pass
-    return {PICKLE_KEY: base64.b64encode(pickled).decode("ascii")}
-
-
-def _is_json_data(value: Any) -> bool:
-    if value is None or isinstance(value, str | bool | int):
-        return True
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, list | tuple):
-        return all(_is_json_data(item) for item in value)
-    if isinstance(value, dict):
-        return all(isinstance(key, str) and _is_json_data(item) for key, item in value.items())
-    return False

@@ -3,7 +3,33 @@
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Column, Table
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Column, Float, Table
+from sqlalchemy.types import TypeEngine
+
+
+def compare_type(
+    context: MigrationContext,
+    _inspected_column: Column[Any],
+    _metadata_column: Column[Any],
+    inspected_type: TypeEngine[Any],
+    metadata_type: TypeEngine[Any],
+) -> bool | None:
+    """Compare column types as autogenerate does, except floating-point types on SQLite.
+
+    ``Float`` (``FLOAT``, as the Aana SDK's entities declared floats) and ``Double``
+    (``DOUBLE``, as aana's do) are names of the same storage on SQLite (REAL affinity), as
+    on PostgreSQL they are both ``double precision``: a database an Aana app created is not
+    reported as differing from aana's models for that.
+
+    Returns:
+        bool | None: False for two floating-point types on SQLite; None (autogenerate's own
+        comparison) otherwise.
+    """
+    sqlite = context.dialect.name == "sqlite"
+    if sqlite and isinstance(inspected_type, Float) and isinstance(metadata_type, Float):
+        return False
+    return None
 
 
 def describe_diffs(diffs: list[Any]) -> Iterator[str]:

@@ -9,6 +9,7 @@ from alembic.config import Config
 from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, MetaData, create_engine
 
+from aana.storage.migrations.diffs import compare_type
 from aana.storage.migrations.enum_types import manage_enum_types
 
 MODELS_OPTION = "aana_models"
@@ -60,7 +61,7 @@ def run_env(target_metadata: MetaData | None = None, **configure_options: Any) -
 
     options: dict[str, Any] = {
         "target_metadata": metadata,
-        "compare_type": True,
+        "compare_type": compare_type,
         "render_item": render_item,
         "process_revision_directives": manage_enum_types,
         **configure_options,
