@@ -27,8 +27,8 @@ DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 class _BenchPostgresDatabases(PostgresDatabases):
     """The test fixtures' PostgreSQL backend, creating ``aana_bench_`` databases."""
 
-    def __init__(self, run_id: str, worker: str, admin_url: URL) -> None:
-        super().__init__(run_id, worker, admin_url)
+    def __init__(self, run_id: str, worker: str, admin_url: URL, owner: str | None = None) -> None:
+        super().__init__(run_id, worker, admin_url, owner)
         self.prefix = f"aana_bench_{run_id}"
 
 

@@ -24,6 +24,7 @@ from aana.storage.migrations import current_revisions, upgrade
 from aana.storage.migrations.failures import MigrationLockTimeout
 from aana.storage.models import Status
 from aana.storage.repository import TaskRepository
+from tests.aana_revisions import AANA_HEAD
 from tests.aana_sdk_app_database import (
     APP_REVISION,
     LAYOUTS,
@@ -36,7 +37,6 @@ from tests.test_adopt_aana_sdk import run_aana, schema_and_rows
 from tests.test_extending import APP_SPEC, aana_cli, copy_app
 
 APP_HEAD = "e728f0de584c"
-AANA_HEAD = "0001_initial"
 
 LATER_REVISION = '''"""Add extended_video.rating: a revision the app wrote after moving to aana."""
 
@@ -316,8 +316,10 @@ def test_adoption_reports_the_task_values_it_kept_and_the_app_writes_them_back(
         # Every adopted value goes back through the repository, as the app would write it.
         for task_id in written["tasks"]:
             task = tasks.read(task_id)
-            tasks.save(endpoint=task.endpoint, data=task.data)
-            tasks.update_status(task_id, task.status, task.progress, result=task.result)
+            copy = tasks.save(endpoint=task.endpoint, data=task.data)
+            # A finished task is final (fencing): its result goes back on a copy that runs.
+            tasks.update_status(copy.id, Status.ASSIGNED)
+            tasks.update_status(copy.id, Status.COMPLETED, task.progress, result=task.result)
         session.commit()
 
 

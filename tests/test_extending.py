@@ -324,8 +324,9 @@ def test_a_later_revision_follows_the_apps_head(database: Engine, tmp_path: Path
     first = header(APP_REVISION, "revision")
     assert header(added, "down_revision") == first
     assert header(added, "branch_labels") is None
-    # The app's first revision depends on 0001_initial; aana's head has moved on since.
-    assert header(added, "depends_on") == "0002_task_claim"
+    # The app's first revision depends on aana's head already: a later one adds no dependency.
+    assert header(APP_REVISION, "depends_on") == AANA_HEAD
+    assert header(added, "depends_on") is None
     assert "add_column" in added.read_text()
     assert "drop_table" not in added.read_text()
 

@@ -192,14 +192,18 @@ def _scratch(
 ) -> Iterator[tuple[Connection, Config, str | None]]:
     """A place with the database's backend to replay migrations on, gone afterwards."""
     if connection.dialect.name == "postgresql":
+        # Fixed statements, the schema's name written out (it is SCRATCH_SCHEMA); the saved
+        # search path goes back through a bound parameter.
         search_path = connection.exec_driver_sql("SHOW search_path").scalar()
-        connection.exec_driver_sql(f"CREATE SCHEMA {SCRATCH_SCHEMA}")
-        connection.exec_driver_sql(f"SET LOCAL search_path TO {SCRATCH_SCHEMA}")
+        connection.exec_driver_sql("CREATE SCHEMA aana_adoption_scratch")
+        connection.exec_driver_sql("SET LOCAL search_path TO aana_adoption_scratch")
         try:
             yield connection, config, SCRATCH_SCHEMA
         finally:
-            connection.exec_driver_sql(f"SET LOCAL search_path TO {search_path}")
-        connection.exec_driver_sql(f"DROP SCHEMA {SCRATCH_SCHEMA} CASCADE")
+            connection.execute(
+                text("SELECT set_config('search_path', :path, true)"), {"path": search_path}
+            )
+        connection.exec_driver_sql("DROP SCHEMA aana_adoption_scratch CASCADE")
         return
     engine = create_engine("sqlite://", poolclass=StaticPool)
     # The same options (the app's env.py, both version folders), on the scratch connection.
