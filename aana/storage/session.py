@@ -55,18 +55,33 @@ def dispose_engine() -> None:
         engine.dispose()
 
 
+def fastapi_dependency(session_type: Any, provider: Any) -> Any:
+    """Return ``Annotated[session_type, Depends(provider)]``, FastAPI imported only now.
+
+    Args:
+        session_type (Any): ``Session`` or ``AsyncSession``.
+        provider (Any): The generator FastAPI calls for a session (``get_db``).
+
+    Returns:
+        Any: The dependency type.
+
+    Raises:
+        ImportError: If FastAPI is not installed; the library does not depend on it.
+    """
+    try:
+        from fastapi import Depends
+    except ModuleNotFoundError:
+        raise ImportError(
+            "GetDbDependency is a FastAPI dependency: install fastapi to use it"
+        ) from None
+    return Annotated[session_type, Depends(provider)]
+
+
 def __getattr__(name: str) -> Any:
     """Build ``GetDbDependency``, ``Annotated[Session, Depends(get_db)]``, on first use.
 
-    It is FastAPI's dependency type, as the Aana SDK named it; FastAPI is imported only
-    here, so the library does not depend on it.
+    It is FastAPI's dependency type, as the Aana SDK named it (see :func:`fastapi_dependency`).
     """
     if name == "GetDbDependency":
-        try:
-            from fastapi import Depends
-        except ModuleNotFoundError:
-            raise ImportError(
-                "GetDbDependency is a FastAPI dependency: install fastapi to use it"
-            ) from None
-        return Annotated[Session, Depends(get_db)]
+        return fastapi_dependency(Session, get_db)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

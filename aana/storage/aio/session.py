@@ -7,12 +7,13 @@ swaps the session factory for the length of a test that holds ``async_db_session
 """
 
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from aana.storage.aio.engine import create_async_database_engine
 from aana.storage.process_engine import ProcessEngine
+from aana.storage.session import fastapi_dependency
 
 __all__ = [
     "dispose_async_engine",
@@ -64,15 +65,9 @@ async def dispose_async_engine() -> None:
 def __getattr__(name: str) -> Any:
     """Build ``GetDbDependency``, ``Annotated[AsyncSession, Depends(get_db)]``, on first use.
 
-    It is FastAPI's dependency type, as the Aana SDK named it; FastAPI is imported only
-    here, so the library does not depend on it.
+    It is FastAPI's dependency type, as the Aana SDK named it (see
+    :func:`aana.storage.session.fastapi_dependency`).
     """
     if name == "GetDbDependency":
-        try:
-            from fastapi import Depends
-        except ModuleNotFoundError:
-            raise ImportError(
-                "GetDbDependency is a FastAPI dependency: install fastapi to use it"
-            ) from None
-        return Annotated[AsyncSession, Depends(get_db)]
+        return fastapi_dependency(AsyncSession, get_db)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
