@@ -10,8 +10,8 @@
 # Usage: .ci/aana-suite.sh [sqlite|postgresql|all] [extra pytest arguments...]
 # PostgreSQL comes from AANA_TEST_POSTGRES_URL, or the plugin starts one, as in tox.
 # Exit status 0 when every failure is one that docs/aana-compat.md documents as a fix of an
-# Aana SDK bug (listed in DOCUMENTED below) or a feature not built yet (PENDING, each naming
-# what is missing); the summary names each failure and which list it is on, either way.
+# Aana SDK bug (listed in DOCUMENTED below); the summary names each failure, and says which
+# are documented.
 set -euo pipefail
 backends="${1:-all}"
 shift || true
@@ -28,13 +28,6 @@ DOCUMENTED=(
     # Assigning a datastore_config of the other backend is refused at the assignment, naming
     # the field; Aana accepted it and failed later, in get_engine().
     "test_config.py::test_invalid_datastore_config"
-)
-
-# Failures of features not built yet: each is a missing piece, not a difference.
-PENDING=(
-    # fetch_unprocessed_tasks(api_service_enabled=, maximum_active_tasks_per_user=): the
-    # API service's per-user limits in the claim (open work on issue 21).
-    "test_task_repo.py::test_get_unprocessed_tasks_with_api_key"
 )
 
 if "$python" -m pip --version >/dev/null 2>&1; then
@@ -108,13 +101,11 @@ for backend in $backends; do
     (cd "$suite" && "$python" -m pytest -q -p no:cacheprovider -W error::sqlalchemy.exc.SAWarning \
         --aana-db "$backend" --junitxml "$work/$backend.xml" "$@")
     set -e
-    PENDING_LIST="${PENDING[*]}" "$python" - "$work/$backend.xml" "$backend" "${DOCUMENTED[@]}" <<'PY' || status=1
-import os
+    "$python" - "$work/$backend.xml" "$backend" "${DOCUMENTED[@]}" <<'PY' || status=1
 import sys
 import xml.etree.ElementTree as ET
 
 report, backend, *documented = sys.argv[1:]
-pending = os.environ["PENDING_LIST"].split()
 cases = ET.parse(report).getroot().iter("testcase")
 passed, failed = 0, []
 for case in cases:
@@ -124,13 +115,10 @@ for case in cases:
     elif case.find("skipped") is None:
         failed.append(node)
 total = passed + len(failed)
-undocumented = [node for node in failed if node not in documented and node not in pending]
+undocumented = [node for node in failed if node not in documented]
 print(f"{backend}: {passed}/{total} passed")
 for node in failed:
-    label = (
-        " (documented difference)" if node in documented
-        else " (PENDING: not built yet)" if node in pending else ""
-    )
+    label = " (documented difference)" if node in documented else ""
     print(f"  failed: {node}{label}")
 sys.exit(1 if undocumented else 0)
 PY

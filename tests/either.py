@@ -84,9 +84,14 @@ def on_connect(engine: Engine, listener: Callable[[Any, Any], None]) -> Callable
 
 
 def open_session(engine: Engine, **options: Any) -> Session:
-    """A new session on ``engine``'s database, on the half the caller runs on."""
+    """A new session on ``engine``'s database, on the half the caller runs on.
+
+    ``binds`` (entity -> engine) are given sync engines; the async half binds their twins.
+    """
     if not on_async_half():
         return Session(engine, **options)
+    if "binds" in options:
+        options["binds"] = {key: async_twin(bound) for key, bound in options["binds"].items()}
     return AsyncSession(async_twin(engine), **options).sync_session
 
 

@@ -171,24 +171,27 @@ class TableMissingException(DatabaseException):
         detail (str): The driver's message.
     """
 
-    def __init__(self, table_name: str | None, detail: str = "") -> None:
-        """Constructor.
+    def __init__(self, table_name: str | None, detail: str = "", remedy: str | None = None) -> None:
+        """Build the error for the table the call worked on.
 
         Args:
             table_name (str | None): The table the call worked on.
             detail (str): The driver's message.
+            remedy (str | None): What to do, when it is not to migrate the database: a table
+                of the API service's own database, which aana's migrations do not create.
         """
         where = table_name or "unknown table"
-        super().__init__(
-            f"{where}: a table is missing; migrate the database with `aana migrate` (or "
-            f"AanaSDK.migrate()) before using it: {detail}".rstrip(": ")
+        fix = remedy or (
+            "migrate the database with `aana migrate` (or AanaSDK.migrate()) before using it"
         )
+        super().__init__(f"{where}: a table is missing; {fix}: {detail}".rstrip(": "))
         self.table_name = table_name
         self.detail = detail
+        self.remedy = remedy
 
     @property
     def _args(self) -> tuple[Any, ...]:
-        return (self.table_name, self.detail)
+        return (self.table_name, self.detail, self.remedy)
 
 
 class ConnectionLostException(DatabaseException):

@@ -22,6 +22,8 @@ from sqlalchemy.engine import URL
 
 from aana.configs.db import DbSettings, PostgreSQLConfig, SQLiteConfig
 from aana.configs.settings import load_settings
+from aana.storage.models.api_key import ApiServiceBase
+from aana.storage.models.base import BaseEntity
 
 
 class _HasUrl(Protocol):
@@ -61,6 +63,7 @@ class ProcessEngine(Generic[E, S]):
         self._kind = kind
         self._lock = threading.Lock()
         self._engine: E | None = None
+        self._api_service_engine: E | None = None
         self._factory: Callable[[], S] | None = None
         self._factory_override: Callable[[], S] | None = None
         self._engine_override: E | None = None
@@ -81,8 +84,15 @@ class ProcessEngine(Generic[E, S]):
         if self._engine is None:
             with self._lock:
                 if self._engine is None:
-                    engine = self._build(load_settings().db_config)
-                    self._factory = self._sessionmaker(engine, expire_on_commit=False)
+                    settings = load_settings()
+                    engine = self._build(settings.db_config)
+                    binds: dict[Any, E] | None = None
+                    if settings.api_service.enabled:
+                        # As in the Aana SDK: the API keys live in the API service's own
+                        # database, which sessions reach through their ApiServiceBase bind.
+                        self._api_service_engine = self._build(settings.api_service_db_config)
+                        binds = {ApiServiceBase: self._api_service_engine, BaseEntity: engine}
+                    self._factory = self._sessionmaker(engine, binds=binds, expire_on_commit=False)
                     self._engine = engine
         return self._engine
 
@@ -105,11 +115,18 @@ class ProcessEngine(Generic[E, S]):
         assert self._factory is not None
         return self._factory()
 
-    def forget(self) -> E | None:
-        """Forget the engine, so that the next call builds a new one; return it to dispose of."""
+    def forget(self) -> list[E]:
+        """Forget the engines, so that the next call builds new ones; return them to dispose of.
+
+        Returns:
+            list[E]: The app's engine, and the API service's when it was enabled; none when
+            no engine was built.
+        """
         with self._lock:
-            engine, self._engine, self._factory = self._engine, None, None
-        return engine
+            engines = [self._engine, self._api_service_engine]
+            self._engine = self._api_service_engine = None
+            self._factory = None
+        return [engine for engine in engines if engine is not None]
 
     def in_place_of(self, db: DbSettings, call: str) -> E | None:
         """Return the test's engine to use instead of one on ``db``, if ``db`` is guarded.

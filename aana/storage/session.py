@@ -46,12 +46,12 @@ def get_db() -> Iterator[Session]:
 
 
 def dispose_engine() -> None:
-    """Close the engine's pooled connections and forget it; the next call builds a new one.
+    """Close the engines' pooled connections and forget them; the next call builds new ones.
 
-    Call it after changing ``DB_CONFIG`` at run time, or in a child process after a fork.
+    The app's engine, and the API service's when ``settings.api_service.enabled``. Call it
+    after changing ``DB_CONFIG`` at run time, or in a child process after a fork.
     """
-    engine = _process.forget()
-    if engine is not None:
+    for engine in _process.forget():
         engine.dispose()
 
 

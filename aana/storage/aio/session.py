@@ -53,12 +53,11 @@ get_session = get_async_session
 
 
 async def dispose_async_engine() -> None:
-    """Close the async engine's pooled connections and forget it.
+    """Close the async engines' pooled connections and forget them.
 
-    The next call builds a new one. Call it before the event loop that used it closes.
+    The next call builds new ones. Call it before the event loop that used them closes.
     """
-    engine = _process.forget()
-    if engine is not None:
+    for engine in _process.forget():
         await engine.dispose()
 
 

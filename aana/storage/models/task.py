@@ -174,6 +174,27 @@ Index(
 rows only. SQLite's statistics cannot tell that few tasks are active: without this index it
 read the whole table for the sweep."""
 
+Index(
+    "ix_tasks_user_claimable",
+    TaskEntity.user_id,
+    TaskEntity.priority.desc(),
+    TaskEntity.created_at,
+    TaskEntity.id,
+    postgresql_where=text(QUEUED_SQL),
+    sqlite_where=text(QUEUED_SQL),
+)
+"""Each user's queued tasks in claim order, and those without a user (``user_id IS NULL``):
+the API service's per-user claim reads a user's next tasks, and no more."""
+
+Index(
+    "ix_tasks_user_active",
+    TaskEntity.user_id,
+    postgresql_where=text(ACTIVE_SQL),
+    sqlite_where=text(ACTIVE_SQL),
+)
+"""Counts a user's active tasks, against the API service's per-user limit, without reading the
+user's history."""
+
 Index("ix_tasks_created_at", TaskEntity.created_at.desc(), TaskEntity.id)
 """Serves ``get_tasks()`` without a user, newest first."""
 

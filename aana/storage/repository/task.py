@@ -1,21 +1,16 @@
 """The repository of tasks: a work queue that many workers can share safely."""
 
 import datetime
-import functools
+import json
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Integer,
-    Select,
-    String,
-    Table,
     Update,
     and_,
-    bindparam,
     case,
     cast,
     delete,
@@ -23,13 +18,16 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    union_all,
     update,
 )
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.selectable import CTE, ExecutableReturnsRows
 
-from aana.exceptions.db import NotFoundException, StaleTaskUpdateException
+from aana.exceptions.db import (
+    NotFoundException,
+    StaleTaskUpdateException,
+    TableMissingException,
+)
+from aana.storage.models.api_key import ApiKeyEntity
 from aana.storage.models.task import QUEUED_STATUSES, Status, TaskEntity
 from aana.storage.repository.base import BaseRepository
 from aana.storage.repository.retention import (
@@ -41,11 +39,18 @@ from aana.storage.repository.retention import (
     prune_cutoff,
     prune_statuses,
 )
-from aana.storage.repository.transaction import FRESH
+from aana.storage.repository.task_claim import (
+    ACTIVE,
+    ACTIVE_STATUSES,
+    claim_statement,
+    lock_users_statement,
+    per_user_claim_statement,
+    run_once,
+)
+from aana.storage.repository.transaction import FRESH, unit
 from aana.storage.repository.values import chunks, clamped, finite, integer, json_value
 from aana.storage.types import utc_now
 
-ACTIVE_STATUSES = (Status.ASSIGNED, Status.RUNNING)
 FINISHED_STATUSES = (Status.COMPLETED, Status.FAILED)
 _NOT_RUNNING = (*FINISHED_STATUSES, Status.NOT_FINISHED)
 
@@ -152,6 +157,8 @@ class TaskRepository(BaseRepository[TaskEntity]):
         limit: int | None = None,
         max_retries: int = 1,
         retryable_exceptions: Iterable[str] | None = None,
+        api_service_enabled: bool = False,
+        maximum_active_tasks_per_user: int = 25,
     ) -> list[TaskEntity]:
         """Claim tasks to run and mark them ``assigned``, in one statement, then commit.
 
@@ -161,20 +168,42 @@ class TaskRepository(BaseRepository[TaskEntity]):
         and ``attempt`` incremented; pass its ``attempt`` to :meth:`update_status` to fence the
         worker's updates. No task is handed to two callers, whatever the concurrency.
 
+        With ``api_service_enabled``, as in the Aana SDK, a user's tasks are claimable only
+        while one of the user's API keys has an active subscription
+        (:class:`~aana.storage.models.api_key.ApiKeyEntity`, read through the session, which
+        must bind :class:`~aana.storage.models.api_key.ApiServiceBase` to the API service's
+        database), and only as long as the user has fewer than
+        ``maximum_active_tasks_per_user`` tasks ``assigned`` or ``running``: a user's tasks
+        are taken in the user's own claim order, up to that number. Tasks without a user are
+        always claimable. The limit holds across concurrent workers: on PostgreSQL a claim
+        serves a user only while holding that user's advisory lock (a user another claim is
+        serving is skipped, to be served by the next claim); on SQLite claims are serialized.
+
         Args:
             limit (int | None): Claim at most this many; all claimable ones if None.
             max_retries (int): Failed tasks tried this many times are not retried.
             retryable_exceptions (Iterable[str] | None): Names of retryable errors.
+            api_service_enabled (bool): Apply the API service's subscriptions and per-user
+                limit.
+            maximum_active_tasks_per_user (int): With ``api_service_enabled``, the most
+                tasks a user may have ``assigned`` or ``running``.
 
         Returns:
             list[TaskEntity]: The claimed tasks, highest priority first, then oldest.
 
         Raises:
-            ValueError: If ``limit`` is negative.
+            ValueError: If ``limit`` or ``maximum_active_tasks_per_user`` is negative.
             TypeError: If ``retryable_exceptions`` is a single ``str`` or holds a non-string.
+            TableMissingException: If ``api_service_enabled`` and the session reaches no
+                ``api_keys`` table; the message says how to bind and create it.
         """
         if limit is not None and limit < 0:
             raise ValueError(f"limit must be at least 0, got {limit}")
+        if api_service_enabled and maximum_active_tasks_per_user < 0:
+            raise ValueError(
+                "maximum_active_tasks_per_user must be at least 0, got "
+                f"{maximum_active_tasks_per_user}"
+            )
         retryable = _exception_names(retryable_exceptions)
         parameters: dict[str, Any] = {"now": utc_now()}
         if limit is not None:
@@ -182,11 +211,46 @@ class TaskRepository(BaseRepository[TaskEntity]):
         if retryable:
             parameters["max_retries"] = clamped(max_retries)
             parameters["retryable"] = retryable
-        statement = _claim_statement(limited=limit is not None, retrying=bool(retryable))
+        limited, retrying = limit is not None, bool(retryable)
+        users = self._subscribed_users() if api_service_enabled else []
         with self._unit(write=True):
+            if api_service_enabled:
+                dialect = self.session.get_bind(TaskEntity).dialect.name
+                if dialect == "postgresql":
+                    users = list(self.session.scalars(lock_users_statement(), {"users": users}))
+                    parameters["users"] = users
+                else:
+                    parameters["users"] = json.dumps(users)
+                parameters["cap"] = clamped(maximum_active_tasks_per_user)
+                statement = per_user_claim_statement(dialect, limited, retrying)
+            else:
+                statement = claim_statement(limited, retrying)
             tasks = list(self.session.scalars(statement, parameters, execution_options=FRESH))
         tasks.sort(key=lambda task: (-task.priority, task.created_at, task.id))
         return tasks
+
+    def _subscribed_users(self) -> list[str]:
+        """Return the users with an active subscription, from the API service's database."""
+        statement = (
+            select(ApiKeyEntity.user_id)
+            .where(ApiKeyEntity.is_subscription_active.is_(True))
+            .distinct()
+        )
+        try:
+            with unit(self.session, ApiKeyEntity.__tablename__, write=False):
+                return sorted(self.session.scalars(statement))
+        except TableMissingException as error:
+            raise TableMissingException(
+                ApiKeyEntity.__tablename__,
+                error.detail,
+                remedy=(
+                    "api_service_enabled=True reads the API service's api_keys table through "
+                    "the session: bind ApiServiceBase to the API service's engine "
+                    "(Session(binds={ApiServiceBase: api_engine, BaseEntity: app_engine}), as "
+                    "get_session() does when settings.api_service.enabled) and create the "
+                    "table with ApiServiceBase.metadata.create_all(api_engine)"
+                ),
+            ) from error
 
     def update_status(
         self,
@@ -307,7 +371,7 @@ class TaskRepository(BaseRepository[TaskEntity]):
         Returns:
             list[TaskEntity]: The active tasks, oldest first.
         """
-        statement = select(TaskEntity).where(_ACTIVE).order_by(TaskEntity.created_at, TaskEntity.id)
+        statement = select(TaskEntity).where(ACTIVE).order_by(TaskEntity.created_at, TaskEntity.id)
         with self._unit(write=False):
             return list(self.session.scalars(statement, execution_options=FRESH))
 
@@ -372,7 +436,7 @@ class TaskRepository(BaseRepository[TaskEntity]):
             heartbeat_timeout, self.table_name, "heartbeat_timeout"
         )
         out_of_retries = TaskEntity.num_retries >= clamped(max_retries)
-        expired = select(TaskEntity.id).where(_ACTIVE, or_(ran_too_long, silent)).with_for_update()
+        expired = select(TaskEntity.id).where(ACTIVE, or_(ran_too_long, silent)).with_for_update()
         if self.session.get_bind().dialect.name == "postgresql":
             # Locked in id order, so that two sweeps cannot deadlock. Not on SQLite, which
             # has no row locks: there the order made it read the whole table in key order
@@ -391,7 +455,7 @@ class TaskRepository(BaseRepository[TaskEntity]):
         with self._unit(write=True):
             return self._returning(
                 update(TaskEntity)
-                .where(TaskEntity.id.in_(_run_once(expired)))
+                .where(TaskEntity.id.in_(run_once(expired)))
                 .values(
                     status=case(
                         (out_of_retries, cast(literal(Status.FAILED, status_type), status_type)),
@@ -434,7 +498,7 @@ class TaskRepository(BaseRepository[TaskEntity]):
                 )
                 self.session.execute(
                     update(TaskEntity)
-                    .where(TaskEntity.id.in_(_run_once(alive)))
+                    .where(TaskEntity.id.in_(run_once(alive)))
                     .values(updated_at=now),
                     execution_options={"synchronize_session": False},
                 )
@@ -604,7 +668,7 @@ class TaskRepository(BaseRepository[TaskEntity]):
         )
         deleting = (
             delete(TaskEntity)
-            .where(TaskEntity.id.in_(_run_once(batch)))
+            .where(TaskEntity.id.in_(run_once(batch)))
             .returning(TaskEntity.status)
         )
         while True:
@@ -621,124 +685,6 @@ class TaskRepository(BaseRepository[TaskEntity]):
             if progress is not None:
                 progress(pruned)
             let_writers_in(self.session, time.monotonic() - started)
-
-
-def _run_once(locking: Select[Any]) -> Select[Any]:
-    """Return the ids a locking SELECT finds, evaluated exactly once (see :func:`_once`)."""
-    return select(_once(locking).c.id)
-
-
-def _once(locking: Select[Any], name: str | None = None) -> CTE:
-    """Return a locking SELECT as a CTE that the database evaluates exactly once.
-
-    PostgreSQL may otherwise inline the SELECT into the UPDATE and run it again for a rescan;
-    with ``SKIP LOCKED`` or ``LIMIT`` a second run can pick other rows than the first. SQLite
-    runs it once anyway, under the write lock the transaction already holds (and has no row
-    locks: ``FOR UPDATE`` is left out there); a materialized CTE would only add work, a third
-    of a one-task claim's statement time.
-    """
-    return locking.cte(name).prefix_with("MATERIALIZED", dialect="postgresql")
-
-
-@functools.cache
-def _claim_statement(limited: bool, retrying: bool) -> ExecutableReturnsRows:
-    """Return the claim of :meth:`TaskRepository.fetch_unprocessed_tasks`, built once.
-
-    Building the statement anew, and its cache key with every value in it, cost more Python
-    time per claim than running it, so each of its four shapes is built on first use and
-    reused, with the values as bound parameters: ``now``, plus ``limit`` if ``limited``, and
-    ``max_retries`` and the expanding ``retryable`` list if ``retrying``. It is a Core
-    ``UPDATE ... RETURNING`` on the table, loaded as entities through ``from_statement``:
-    that skips the ORM's bulk-update machinery, which costs more per call, while the entities
-    still enter the session's identity map (``populate_existing`` refreshes ones already
-    there).
-
-    The candidates are read in index order, never sorted from the whole table: queued tasks
-    through ``ix_tasks_claimable`` (whose condition the query carries as literal SQL, so that
-    the index serves it in a prepared statement too), failed ones through
-    ``ix_tasks_retryable``. With retries on, each kind is locked and limited on its own and
-    the two short lists are merged: an ``OR`` of the two conditions would have the database
-    read and sort every row of both instead.
-
-    Args:
-        limited (bool): Claim at most ``limit`` tasks.
-        retrying (bool): Also claim failed tasks whose error is retryable.
-
-    Returns:
-        ExecutableReturnsRows: The statement, for ``Session.scalars``.
-    """
-    table = TaskEntity.__table__
-    assert isinstance(table, Table)  # Typed as any FromClause; update() wants a table.
-    tasks = table.c
-    queued = select(tasks.id, tasks.priority, tasks.created_at).where(
-        _literal_statuses(QUEUED_STATUSES)
-    )
-    if retrying:
-        # error_name is only set on failed rows; the status condition matches the index's.
-        failed = select(tasks.id, tasks.priority, tasks.created_at).where(
-            _literal_statuses([Status.FAILED]),
-            tasks.error_name.in_(bindparam("retryable", expanding=True)),
-            tasks.num_retries < bindparam("max_retries", type_=Integer),
-        )
-        kinds = [
-            _locked(queued, limited, "queued"),
-            _locked(failed, limited, "retry"),
-        ]
-        merged = union_all(
-            *(select(kind.c.id, kind.c.priority, kind.c.created_at) for kind in kinds)
-        )
-        both = merged.subquery("candidates")
-        chosen = select(both.c.id)
-        if limited:
-            chosen = chosen.order_by(both.c.priority.desc(), both.c.created_at, both.c.id).limit(
-                bindparam("limit", type_=Integer)
-            )
-    else:
-        chosen = select(_locked(queued, limited, "queued").c.id)
-    now = bindparam("now", type_=tasks.updated_at.type)
-    claim = (
-        update(table)
-        .where(tasks.id.in_(chosen))
-        .values(
-            status=Status.ASSIGNED,
-            assigned_at=now,
-            num_retries=tasks.num_retries + 1,
-            attempt=tasks.attempt + 1,
-            updated_at=now,
-        )
-        .returning(*(column for column in tasks if column.key != "error_name"))
-    )
-    return select(TaskEntity).from_statement(claim)
-
-
-def _locked(candidates: Select[Any], limited: bool, name: str) -> CTE:
-    """Return the candidates in claim order, locked, limited, evaluated once."""
-    locking = candidates.order_by(*_CLAIM_ORDER).with_for_update(skip_locked=True)
-    if limited:
-        locking = locking.limit(bindparam("limit", type_=Integer))
-    return _once(locking, name)
-
-
-def _literal_statuses(statuses: Sequence[Status]) -> ColumnElement[bool]:
-    """Return ``status IN (...)``, or ``=`` for one, with the values written out.
-
-    A partial index serves a query only when the query carries the index's condition: SQLite
-    compares the terms as written (``IN`` with one value is not ``=``), and PostgreSQL cannot
-    prove the condition from bound parameters in a prepared statement's generic plan. The
-    values are rendered into the SQL text when the statement runs, never sent as parameters.
-    """
-    column = TaskEntity.__table__.c.status
-    values = [literal(status.value, String(), literal_execute=True) for status in statuses]
-    return column == values[0] if len(values) == 1 else column.in_(values)
-
-
-_ACTIVE = _literal_statuses(ACTIVE_STATUSES)
-
-_CLAIM_ORDER = (
-    TaskEntity.__table__.c.priority.desc(),
-    TaskEntity.__table__.c.created_at,
-    TaskEntity.__table__.c.id,
-)
 
 
 def _exception_names(names: Iterable[str] | None) -> list[str]:
