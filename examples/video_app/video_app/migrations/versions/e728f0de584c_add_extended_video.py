@@ -14,7 +14,7 @@ from alembic import op
 revision: str = 'e728f0de584c'
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = ('video_app',)
-depends_on: str | Sequence[str] | None = '0004_webhooks'
+depends_on: str | Sequence[str] | None = '0005_task_user_limits'
 
 
 def upgrade() -> None:
