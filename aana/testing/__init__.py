@@ -6,15 +6,13 @@ which would register it twice alongside ``-p``.
 """
 
 from collections.abc import Generator
-from contextlib import ExitStack
 from typing import Any
 
 import pytest
 from pytest_postgresql import factories as postgresql_factories
 
-from aana.storage.session import refuse_access
 from aana.testing import alembic_fixtures
-from aana.testing.access import REFUSAL, _aana_db_marker, configured_database, register_marker
+from aana.testing.access import _aana_db_marker, configured_database, register_marker
 from aana.testing.async_fixtures import (
     async_db_engine,
     async_db_session,
@@ -22,6 +20,7 @@ from aana.testing.async_fixtures import (
     unrun_async_test,
 )
 from aana.testing.backends import PostgresDatabases
+from aana.testing.blocker import aana_db_blocker, db_blocker, install_blocker
 from aana.testing.fixtures import (
     aana_migrations_config,
     aana_template,
@@ -41,6 +40,7 @@ from aana.testing.settings import plugin_settings, read_settings, store_settings
 
 __all__ = [
     "_aana_db_marker",
+    "aana_db_blocker",
     "aana_migrations_config",
     "aana_postgresql_proc",
     "aana_template",
@@ -57,8 +57,6 @@ __all__ = [
 
 aana_postgresql_proc = postgresql_factories.postgresql_proc(executable=find_pg_ctl())
 
-_refusal = pytest.StashKey[ExitStack]()
-
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Register the plugin's options."""
@@ -66,12 +64,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Read and check the options once; put pytest-alembic's fixtures in place.
+    """Read and check the options once; make the blocker; put pytest-alembic's fixtures in place.
 
     The fixtures and hooks read the options from the settings kept in pytest's stash
-    (:func:`aana.testing.settings.plugin_settings`).
+    (:func:`aana.testing.settings.plugin_settings`); the blocker, kept there too, is the
+    ``aana_db_blocker`` fixture.
     """
     store_settings(config, read_settings(config))
+    install_blocker(config)
     run_id(config)
     register_marker(config)
     config.pluginmanager.register(alembic_fixtures, "aana.testing.alembic_fixtures")
@@ -104,10 +104,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_sessionstart(session: pytest.Session) -> Generator[None, None, None]:
-    """Check the server; refuse database access outside test databases.
+    """Check the server; block database access outside test databases.
 
     The database ``DB_CONFIG`` names now is guarded for the whole run: an engine asked for
-    on it is the test's, or refused.
+    on it is the test's, or refused. The ``aana_db_blocker`` fixture lifts the block.
 
     Then switch off pytest-alembic's collector: the plugin collects the migration checks.
     A server given by URL that does not answer stops the run here, once.
@@ -115,8 +115,7 @@ def pytest_sessionstart(session: pytest.Session) -> Generator[None, None, None]:
     config = session.config
     if not is_xdist_worker(config):
         check_server(config, plugin_settings(config))
-    config.stash[_refusal] = stack = ExitStack()
-    stack.enter_context(refuse_access(REFUSAL, guarded=configured_database()))
+    db_blocker(config).start(guarded=configured_database())
     yield
     plugin = session.config.pluginmanager.get_plugin(PYTEST_ALEMBIC_PLUGIN)
     if plugin is not None:
@@ -124,10 +123,8 @@ def pytest_sessionstart(session: pytest.Session) -> Generator[None, None, None]:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Lift the refusal of database access."""
-    stack = session.config.stash.get(_refusal, None)
-    if stack is not None:
-        stack.close()
+    """Lift the block on database access."""
+    db_blocker(session.config).finish()
 
 
 @pytest.hookimpl(tryfirst=True)
