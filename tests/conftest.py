@@ -7,7 +7,7 @@ from halves import half, run_test
 from plugin_runs import SUITE_SERVER
 
 from aana.testing.backends import PostgresDatabases
-from aana.testing.options import POSTGRES_URL, get_backend, get_option
+from aana.testing.settings import plugin_settings
 
 __all__ = ["half"]
 
@@ -42,7 +42,8 @@ def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pyte
 def suite_server(request: pytest.FixtureRequest) -> Iterator[None]:
     """Remember the PostgreSQL server the plugin started, for nested runs (``plugin_runs``)."""
     config = request.config
-    if get_backend(config) == "postgresql" and not get_option(config, POSTGRES_URL):
+    settings = plugin_settings(config)
+    if settings.backend == "postgresql" and settings.postgres_url is None:
         databases = request.getfixturevalue("aana_test_databases")
         assert isinstance(databases, PostgresDatabases)
         config.stash[SUITE_SERVER] = databases.admin_url.render_as_string(hide_password=False)

@@ -2,7 +2,8 @@
 
 import pytest
 
-from aana.testing.options import DB, POSTGRES_URL, get_backend, get_option
+from aana.testing.options import DB, POSTGRES_URL
+from aana.testing.settings import plugin_settings
 
 SUITE_SERVER = pytest.StashKey[str]()
 """The URL of the PostgreSQL server the plugin started for this suite (pg_ctl or container)."""
@@ -14,14 +15,17 @@ def suite_server_url(config: pytest.Config) -> str | None:
     Nested runs use it rather than starting servers of their own: faster, and a kept
     template (``--aana-reuse-db``) must outlive one run to be reused.
     """
-    if get_backend(config) != "postgresql":
+    settings = plugin_settings(config)
+    if settings.backend != "postgresql":
         return None
-    return get_option(config, POSTGRES_URL) or config.stash.get(SUITE_SERVER, None)
+    if settings.postgres_url is not None:
+        return settings.postgres_url.render_as_string(hide_password=False)
+    return config.stash.get(SUITE_SERVER, None)
 
 
 def backend_args(config: pytest.Config) -> list[str]:
     """The options that put a nested run on the backend (and server) this suite runs on."""
-    args = [f"{DB.flag}={get_backend(config)}"]
+    args = [f"{DB.flag}={plugin_settings(config).backend}"]
     url = suite_server_url(config)
     if url:
         args.append(f"{POSTGRES_URL.flag}={url}")

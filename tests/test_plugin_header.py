@@ -4,7 +4,7 @@ import pytest
 from plugin_runs import run_plugin, suite_server_url
 from sqlalchemy.engine import make_url
 
-from aana.testing.options import get_backend
+from aana.testing.settings import plugin_settings
 
 pytestmark = pytest.mark.subprocesses
 
@@ -38,7 +38,7 @@ def test_the_server_url_is_named_with_its_password_masked(
     project: pytest.Pytester, pytestconfig: pytest.Config
 ) -> None:
     url = suite_server_url(pytestconfig)
-    if get_backend(pytestconfig) != "postgresql" or not url:
+    if plugin_settings(pytestconfig).backend != "postgresql" or not url:
         pytest.skip("needs the PostgreSQL server the suite runs on")
     # Servers on trust authentication ignore the password.
     with_password = make_url(url).set(password="topsecret")

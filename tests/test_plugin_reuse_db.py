@@ -13,7 +13,7 @@ from plugin_runs import backend_args, suite_server_url
 from sqlalchemy import create_engine
 
 from aana.testing.backends import KEPT_PREFIX, postgres_url
-from aana.testing.options import get_backend
+from aana.testing.settings import plugin_settings
 from aana.testing.template_key import lineage_hash
 
 TESTS = """
@@ -68,7 +68,7 @@ class Project:
 
     def drop_kept_template(self, key: str | None = None) -> None:
         url = suite_server_url(self.config)
-        if get_backend(self.config) != "postgresql" or not url:
+        if plugin_settings(self.config).backend != "postgresql" or not url:
             return
         name = f"{KEPT_PREFIX}{key or self.key()}"
         engine = create_engine(postgres_url(url), isolation_level="AUTOCOMMIT")

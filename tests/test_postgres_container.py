@@ -20,7 +20,6 @@ from typing import Any
 import docker
 import pytest
 
-from aana.testing.options import POSTGRES_IMAGE, get_option, get_postgres_source
 from aana.testing.postgres_container import (
     LABEL_OWNER,
     LABEL_RUN,
@@ -28,6 +27,7 @@ from aana.testing.postgres_container import (
     is_stale,
     remove_stale_containers,
 )
+from aana.testing.settings import plugin_settings
 
 RECORD_CONTAINER = """
 import json
@@ -57,7 +57,7 @@ USES_DB = "def test_db(db_session):\n    pass\n"
 
 @pytest.fixture
 def docker_client(pytestconfig: pytest.Config) -> Iterator[docker.DockerClient]:
-    if get_postgres_source(pytestconfig) != "container":
+    if plugin_settings(pytestconfig).postgres_source != "container":
         pytest.skip("runs when the suite runs on a container (--aana-postgres-source container)")
     client = docker.from_env()
     yield client
@@ -66,9 +66,7 @@ def docker_client(pytestconfig: pytest.Config) -> Iterator[docker.DockerClient]:
 
 @pytest.fixture
 def image(pytestconfig: pytest.Config) -> str:
-    value = get_option(pytestconfig, POSTGRES_IMAGE)
-    assert value is not None
-    return value
+    return plugin_settings(pytestconfig).postgres_image
 
 
 def run_plugin(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:

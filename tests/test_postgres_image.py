@@ -8,7 +8,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from aana.testing.options import get_postgres_source
+from aana.testing.settings import plugin_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / ".ci" / "postgres-image.sh"
@@ -17,7 +17,7 @@ CONTEXT = ROOT / ".ci" / "postgres-image"
 
 @pytest.fixture
 def docker_client(pytestconfig: pytest.Config) -> Iterator[docker.DockerClient]:
-    if get_postgres_source(pytestconfig) != "container":
+    if plugin_settings(pytestconfig).postgres_source != "container":
         pytest.skip("runs when the suite runs on a container (--aana-postgres-source container)")
     client = docker.from_env()
     yield client

@@ -2,20 +2,23 @@
 
 :mod:`aana.storage.session` and :mod:`aana.storage.aio.session` each keep one
 :class:`ProcessEngine`: built from :class:`~aana.configs.Settings` on first use, once, with
-the sessions it hands out; swapped for the length of a test by ``aana.testing``; and refused,
-both halves at once, while :func:`refuse_access` is in force.
+the sessions it hands out; swapped for the length of a test by ``aana.testing``.
 
-While :func:`refuse_access` guards a database (the one ``DB_CONFIG`` names when a test run
-starts), every other way to an engine on it goes through the same gate:
+:data:`ACCESS_GATE` is the hook a test harness stands in the way with; production code leaves
+it open. Its check sees every call that would reach the database ``DB_CONFIG`` names, on both
+halves, and may refuse it; a half whose sessions are overridden passes. When the gate guards a
+database, every other way to an engine on it goes through the same check:
 ``DbSettings.get_engine()``, ``create_database_engine()`` and
-``create_async_database_engine()`` on settings naming it are refused, or, in a test that
-holds a test database, handed the test's (see :func:`engine_in_place_of`).
+``create_async_database_engine()`` on settings naming it are refused, or handed the half's
+overriding engine (see :func:`engine_in_place_of`). ``aana.testing`` sets the gate for the
+length of a run (:class:`aana.testing.blocker.DbBlocker`).
 """
 
 import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.engine import URL
@@ -34,8 +37,31 @@ class _HasUrl(Protocol):
 E = TypeVar("E", bound=_HasUrl)
 S = TypeVar("S")
 
-_refusal: str | None = None
-_guarded: DbSettings | None = None
+AccessCheck = Callable[[str], None]
+"""Called with the call about to reach a database (``get_session()``, ...); raises to refuse."""
+
+
+@dataclass
+class AccessGate:
+    """Where a test harness stands between the code and the database; open in production.
+
+    Attributes:
+        check (AccessCheck | None): Called, with the call named (``get_session()``,
+            ``get_async_engine()``, ...), before a half that no override serves reaches
+            its database, or an engine is built on the guarded one; what it raises comes out
+            of the call. None lets every call through.
+        guarded (DbSettings | None): A database engines are not built on without the check:
+            settings naming it (see :func:`same_database`) give the half's overriding
+            engine, or go through the check.
+    """
+
+    check: AccessCheck | None = None
+    guarded: DbSettings | None = None
+
+
+ACCESS_GATE = AccessGate()
+"""The process's gate: both halves, every way to an engine."""
+
 _halves: dict[str, "ProcessEngine[Any, Any]"] = {}
 
 
@@ -76,7 +102,8 @@ class ProcessEngine(Generic[E, S]):
             E: The process-wide engine, or the test's while ``aana.testing`` overrides it.
 
         Raises:
-            RuntimeError: Within :func:`refuse_access`, unless an override is active.
+            Exception: What :data:`ACCESS_GATE`'s check raises (``aana.testing``'s: a
+                ``RuntimeError``), unless an override is active.
         """
         if self._engine_override is not None:
             return self._engine_override
@@ -106,7 +133,8 @@ class ProcessEngine(Generic[E, S]):
             S: A new session, from the test's factory while ``aana.testing`` overrides it.
 
         Raises:
-            RuntimeError: Within :func:`refuse_access`, unless an override is active.
+            Exception: What :data:`ACCESS_GATE`'s check raises (``aana.testing``'s: a
+                ``RuntimeError``), unless an override is active.
         """
         if self._factory_override is not None:
             return self._factory_override()
@@ -140,9 +168,11 @@ class ProcessEngine(Generic[E, S]):
             names the guarded database; None when an engine on ``db`` may be built.
 
         Raises:
-            RuntimeError: When ``db`` names the guarded database and no test database is held.
+            Exception: What :data:`ACCESS_GATE`'s check raises, when ``db`` names the guarded
+                database and no override is active.
         """
-        if _guarded is None or not same_database(db, _guarded):
+        guarded = ACCESS_GATE.guarded
+        if guarded is None or not same_database(db, guarded):
             return None
         if self._engine_override is not None:
             return self._engine_override
@@ -169,42 +199,18 @@ class ProcessEngine(Generic[E, S]):
 
 
 def _check_access(call: str) -> None:
-    if _refusal is not None:
-        raise RuntimeError(f"{call} refused: {_refusal}")
-
-
-@contextmanager
-def refuse_access(reason: str, guarded: DbSettings | None = None) -> Iterator[None]:
-    """Make every half's session and engine functions raise within the block.
-
-    An override (``override_session_factory`` and its async twin) active at call time lifts
-    the refusal for its half.
-
-    Args:
-        reason (str): Says why, and what to do instead; ends the error message.
-        guarded (DbSettings | None): A database no engine may be built on within the block,
-            however it is asked for (see :func:`engine_in_place_of`); the one guarded by an
-            enclosing block is kept when None.
-
-    Yields:
-        None
-    """
-    global _refusal, _guarded
-    previous = _refusal, _guarded
-    _refusal = reason
-    _guarded = guarded if guarded is not None else _guarded
-    try:
-        yield
-    finally:
-        _refusal, _guarded = previous
+    check = ACCESS_GATE.check
+    if check is not None:
+        check(call)
 
 
 def engine_in_place_of(db: DbSettings, kind: str, call: str) -> Any:
     """Return the test's engine to use instead of building one on ``db``, or None.
 
-    Within :func:`refuse_access` guarding the database ``db`` names, the half's override
-    (the test's engine) is returned, and without one the call is refused as ``get_engine()``
-    is. Any other database, or outside :func:`refuse_access`, gives None: build as asked.
+    When :data:`ACCESS_GATE` guards the database ``db`` names, the half's overriding engine
+    (the test's) is returned, and without one the call goes through the gate's check as
+    ``get_engine()`` does. Any other database, or an unguarded gate, gives None: build as
+    asked.
 
     Args:
         db (DbSettings): The settings an engine is about to be built from.
@@ -215,12 +221,14 @@ def engine_in_place_of(db: DbSettings, kind: str, call: str) -> Any:
         Any: The half's test engine (an ``Engine`` or an ``AsyncEngine``), or None.
 
     Raises:
-        RuntimeError: When ``db`` names the guarded database and no test database is held.
+        Exception: What :data:`ACCESS_GATE`'s check raises, when ``db`` names the guarded
+            database and no override is active.
     """
     half = _halves.get(kind)
     if half is not None:
         return half.in_place_of(db, call)
-    if _guarded is not None and same_database(db, _guarded):
+    guarded = ACCESS_GATE.guarded
+    if guarded is not None and same_database(db, guarded):
         _check_access(call)
     return None
 

@@ -3,7 +3,8 @@
 The engine is built from :class:`~aana.configs.Settings` on first use, once; importing this
 module opens nothing. ``aana.testing`` swaps the session factory for the length of a test
 so that application code calling :func:`get_session` joins the test's transaction, and
-refuses access to the configured database in tests that hold no test database.
+refuses access to the configured database in tests that hold no test database (through
+:data:`aana.storage.process_engine.ACCESS_GATE`).
 """
 
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from aana.storage.engine import create_database_engine
-from aana.storage.process_engine import ProcessEngine, refuse_access
+from aana.storage.process_engine import ProcessEngine
 
 __all__ = [
     "dispose_engine",
@@ -21,7 +22,6 @@ __all__ = [
     "get_engine",
     "get_session",
     "override_session_factory",
-    "refuse_access",
 ]
 
 _process = ProcessEngine[Engine, Session](create_database_engine, sessionmaker)

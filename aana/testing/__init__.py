@@ -6,22 +6,21 @@ which would register it twice alongside ``-p``.
 """
 
 from collections.abc import Generator
-from contextlib import ExitStack
 from typing import Any
 
 import pytest
 from pytest_postgresql import factories as postgresql_factories
 
-from aana.storage.session import refuse_access
 from aana.testing import alembic_fixtures
-from aana.testing.access import REFUSAL, _aana_db_marker, configured_database, register_marker
+from aana.testing.access import _aana_db_marker, configured_database, register_marker
 from aana.testing.async_fixtures import (
     async_db_engine,
     async_db_session,
     async_transactional_db_engine,
     unrun_async_test,
 )
-from aana.testing.backends import PostgresDatabases, configured_postgres_url
+from aana.testing.backends import PostgresDatabases
+from aana.testing.blocker import aana_db_blocker, db_blocker, install_blocker
 from aana.testing.fixtures import (
     aana_migrations_config,
     aana_template,
@@ -34,19 +33,14 @@ from aana.testing.fixtures import (
 )
 from aana.testing.header import check_server, header_lines
 from aana.testing.migration_checks import PYTEST_ALEMBIC_PLUGIN, TEST_ALEMBIC, collect_checks
-from aana.testing.options import (
-    CREATE_DB,
-    REUSE_DB,
-    add_options,
-    get_backend,
-    get_flag,
-    get_postgres_source,
-)
+from aana.testing.options import add_options
 from aana.testing.postgres_server import find_pg_ctl, remove_run_container
 from aana.testing.run import RUN_ID_KEY, is_xdist_worker, run_id
+from aana.testing.settings import plugin_settings, read_settings, store_settings
 
 __all__ = [
     "_aana_db_marker",
+    "aana_db_blocker",
     "aana_migrations_config",
     "aana_postgresql_proc",
     "aana_template",
@@ -63,8 +57,6 @@ __all__ = [
 
 aana_postgresql_proc = postgresql_factories.postgresql_proc(executable=find_pg_ctl())
 
-_refusal = pytest.StashKey[ExitStack]()
-
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Register the plugin's options."""
@@ -72,13 +64,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Check the options and put the pytest-alembic fixtures in place."""
-    get_backend(config)
-    get_postgres_source(config)
-    if get_backend(config) == "postgresql":
-        configured_postgres_url(config)
-    get_flag(config, REUSE_DB)
-    get_flag(config, CREATE_DB)
+    """Read and check the options once; make the blocker; put pytest-alembic's fixtures in place.
+
+    The fixtures and hooks read the options from the settings kept in pytest's stash
+    (:func:`aana.testing.settings.plugin_settings`); the blocker, kept there too, is the
+    ``aana_db_blocker`` fixture.
+    """
+    store_settings(config, read_settings(config))
+    install_blocker(config)
     run_id(config)
     register_marker(config)
     config.pluginmanager.register(alembic_fixtures, "aana.testing.alembic_fixtures")
@@ -86,7 +79,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     """Name the backend and where its server comes from."""
-    return header_lines(config)
+    return header_lines(plugin_settings(config))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -97,29 +90,32 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     removes the run's PostgreSQL container, which all workers share.
     """
     remove_run_container(config)
-    if is_xdist_worker(config) or get_backend(config) != "postgresql":
+    try:
+        settings = plugin_settings(config)
+    except RuntimeError:
+        return  # pytest_configure stopped on a bad option: nothing was created
+    if is_xdist_worker(config) or settings.backend != "postgresql":
         return
     if config.option.collectonly:
         return  # collecting creates no database: no server to reach
-    url = configured_postgres_url(config)
-    if url is not None:
-        PostgresDatabases.connect(run_id(config), "main", url).drop_run()
+    if settings.postgres_url is not None:
+        PostgresDatabases.connect(run_id(config), "main", settings.postgres_url).drop_run()
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_sessionstart(session: pytest.Session) -> Generator[None, None, None]:
-    """Check the server; refuse database access outside test databases.
+    """Check the server; block database access outside test databases.
 
     The database ``DB_CONFIG`` names now is guarded for the whole run: an engine asked for
-    on it is the test's, or refused.
+    on it is the test's, or refused. The ``aana_db_blocker`` fixture lifts the block.
 
     Then switch off pytest-alembic's collector: the plugin collects the migration checks.
     A server given by URL that does not answer stops the run here, once.
     """
-    if not is_xdist_worker(session.config):
-        check_server(session.config)
-    session.config.stash[_refusal] = stack = ExitStack()
-    stack.enter_context(refuse_access(REFUSAL, guarded=configured_database()))
+    config = session.config
+    if not is_xdist_worker(config):
+        check_server(config, plugin_settings(config))
+    db_blocker(config).start(guarded=configured_database())
     yield
     plugin = session.config.pluginmanager.get_plugin(PYTEST_ALEMBIC_PLUGIN)
     if plugin is not None:
@@ -127,10 +123,8 @@ def pytest_sessionstart(session: pytest.Session) -> Generator[None, None, None]:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Lift the refusal of database access."""
-    stack = session.config.stash.get(_refusal, None)
-    if stack is not None:
-        stack.close()
+    """Lift the block on database access."""
+    db_blocker(session.config).finish()
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -3,7 +3,7 @@
 As pytest-django does, the plugin refuses :func:`aana.storage.session.get_session` and
 :func:`~aana.storage.session.get_engine` for the whole run, and every engine built on the
 database ``DB_CONFIG`` names (``DbSettings.get_engine()``, ``create_database_engine()``,
-``create_async_database_engine()``); ``db_session`` and
+``create_async_database_engine()``): see :mod:`aana.testing.blocker`. ``db_session`` and
 ``transactional_db_engine`` lift the refusal for their test by pointing both at the test
 database, and their async twins do the same for :func:`aana.storage.aio.session.get_async_session`.
 A test marked ``@pytest.mark.aana_db`` gets ``db_session``, and one marked
@@ -12,11 +12,14 @@ test gets ``async_db_session`` or ``async_transactional_db_engine``.
 """
 
 import inspect
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
 from aana.configs.db import DbSettings
 from aana.configs.settings import load_settings
+from aana.storage.process_engine import ACCESS_GATE, AccessCheck
 
 MARKER = "aana_db"
 
@@ -25,8 +28,47 @@ REFUSAL = (
     "reach the database DB_CONFIG names. Request the db_session fixture (or "
     "transactional_db_engine for real commits; async_db_session or "
     "async_transactional_db_engine for get_async_session()), or mark the test with "
-    "@pytest.mark.aana_db (@pytest.mark.aana_db(transaction=True) for real commits)"
+    "@pytest.mark.aana_db (@pytest.mark.aana_db(transaction=True) for real commits); a "
+    "session-scoped fixture seeding the test database lifts the block with "
+    "aana_db_blocker.unblock(db_engine)"
 )
+
+
+def refusal(reason: str) -> AccessCheck:
+    """Return an access check that refuses every call, saying ``reason``.
+
+    Args:
+        reason (str): Says why, and what to do instead; ends the error message.
+
+    Returns:
+        AccessCheck: Raises ``RuntimeError("<call> refused: <reason>")``.
+    """
+
+    def refuse(call: str) -> None:
+        __tracebackhide__ = True  # the error points at the caller, not at this check
+        raise RuntimeError(f"{call} refused: {reason}")
+
+    return refuse
+
+
+@contextmanager
+def refusing(reason: str) -> Iterator[None]:
+    """Refuse database access within the block, then let the previous check stand again.
+
+    A half whose sessions are overridden (the test's) still passes.
+
+    Args:
+        reason (str): Says why, and what to do instead; ends the error message.
+
+    Yields:
+        None
+    """
+    previous = ACCESS_GATE.check
+    ACCESS_GATE.check = refusal(reason)
+    try:
+        yield
+    finally:
+        ACCESS_GATE.check = previous
 
 
 def configured_database() -> DbSettings | None:

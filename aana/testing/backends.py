@@ -26,7 +26,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from aana.configs.db import DbSettings
 from aana.storage.engine import create_database_engine
-from aana.testing.options import POSTGRES_URL, get_option
+from aana.testing.options import POSTGRES_URL
 from aana.testing.run import owner_is_gone
 
 Migrate = Callable[[Engine], object]
@@ -531,27 +531,3 @@ def mask_password(url: str) -> str:
         return url
     user, colon, _ = userinfo.partition(":")
     return f"{scheme}://{user}{':***' if colon else ''}@{address}"
-
-
-def configured_postgres_url(config: pytest.Config) -> URL | None:
-    """Return the PostgreSQL URL the plugin's option gives, parsed, or None.
-
-    Args:
-        config (pytest.Config): pytest's config.
-
-    Returns:
-        URL | None: The URL, with the ``postgresql+psycopg`` driver.
-
-    Raises:
-        pytest.UsageError: If the URL is malformed, naming the option's three forms and
-            showing the URL with its password masked.
-    """
-    url = get_option(config, POSTGRES_URL)
-    if not url:
-        return None
-    try:
-        return postgres_url(url)
-    except ValueError as error:
-        raise pytest.UsageError(
-            f"{POSTGRES_URL.flag} / {POSTGRES_URL.env} / {POSTGRES_URL.name}: {error}"
-        ) from None

@@ -2,7 +2,6 @@
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from pathlib import Path
 
 import pytest
 from alembic.config import Config
@@ -19,17 +18,9 @@ from aana.testing.backends import (
 )
 from aana.testing.isolation import committing_sessions, isolated_session
 from aana.testing.models_check import ModelsAheadOfMigrations, missing_from_migrations
-from aana.testing.options import (
-    ALEMBIC_CONFIG,
-    CREATE_DB,
-    POSTGRES_URL,
-    REUSE_DB,
-    get_backend,
-    get_flag,
-    get_option,
-)
 from aana.testing.postgres_server import server_url
 from aana.testing.run import controller_pid, is_xdist_worker, owner_label, run_id, worker_id
+from aana.testing.settings import plugin_settings
 from aana.testing.template_key import lineage_hash
 
 
@@ -40,15 +31,7 @@ def aana_migrations_config(pytestconfig: pytest.Config) -> Config:
     aana's own migrations, followed by an app's when the ``aana_alembic_config`` option names
     the app's ``alembic.ini``.
     """
-    app_config = get_option(pytestconfig, ALEMBIC_CONFIG)
-    if app_config is None:
-        return alembic_config()
-    path = Path(app_config)
-    if not path.is_absolute():
-        path = pytestconfig.rootpath / path
-    if not path.is_file():
-        raise pytest.UsageError(f"{ALEMBIC_CONFIG.flag} / {ALEMBIC_CONFIG.env}: no file {path}")
-    return alembic_config(path)
+    return alembic_config(plugin_settings(pytestconfig).alembic_config)
 
 
 @pytest.fixture(scope="session")
@@ -61,15 +44,16 @@ def aana_test_databases(
     :meth:`PostgresDatabases.drop_dead_runs`).
     """
     config = request.config
+    settings = plugin_settings(config)
     run, worker = run_id(config), worker_id(config)
     databases: TestDatabases
-    if get_backend(config) == "sqlite":
+    if settings.backend == "sqlite":
         base = tmp_path_factory.getbasetemp()
         shared = base.parent if is_xdist_worker(config) else base
         databases = SQLiteDatabases(run, worker, shared, tmp_path_factory.mktemp("aana-db"))
         yield databases
         return
-    with server_url(request, get_option(config, POSTGRES_URL)) as url:
+    with server_url(request, settings) as url:
         databases = PostgresDatabases.connect(run, worker, url, owner_label(controller_pid(config)))
         if worker in ("main", "gw0"):  # one process per run sweeps
             databases.drop_dead_runs()
@@ -90,11 +74,11 @@ def aana_template(
     Then compares it with the models: a table or column no revision creates stops the run
     with one error naming it, instead of every database test failing on it.
     """
-    config = request.config
+    settings = plugin_settings(request.config)
     reuse = None
-    if get_flag(config, REUSE_DB):
-        reuse = TemplateReuse(lineage_hash(aana_migrations_config), get_flag(config, CREATE_DB))
-    app = get_option(config, ALEMBIC_CONFIG) is not None
+    if settings.reuse_db:
+        reuse = TemplateReuse(lineage_hash(aana_migrations_config), settings.create_db)
+    app = settings.alembic_config is not None
     try:
         aana_test_databases.ensure_template(
             lambda engine: upgrade(engine, aana_migrations_config),

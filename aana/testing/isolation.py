@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from aana.storage.aio.repository.base import SHARED_CONNECTION_LOCK
 from aana.storage.aio.session import override_async_session_factory
-from aana.storage.session import override_session_factory, refuse_access
+from aana.storage.session import override_session_factory
+from aana.testing.access import refusing
 
 _current: Session | AsyncSession | None = None
 
@@ -92,7 +93,7 @@ def _held(
         raise RuntimeError(_BOTH)
     _current = session
     try:
-        with refuse_access(_OTHER_HALF[isinstance(session, AsyncSession)]), override:
+        with refusing(_OTHER_HALF[isinstance(session, AsyncSession)]), override:
             yield
     finally:
         _current = previous

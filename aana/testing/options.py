@@ -1,16 +1,14 @@
 """The plugin's options: each one a CLI flag, an ini key and an environment variable.
 
 A value given on the command line wins over the environment variable, which wins over the
-ini key, which wins over the default.
+ini key, which wins over the default. The plugin reads them once, when pytest configures the
+run, into :class:`aana.testing.settings.PluginSettings`.
 """
 
 import os
 from dataclasses import dataclass
 
 import pytest
-
-BACKENDS = ("sqlite", "postgresql")
-POSTGRES_SOURCES = ("auto", "url", "pg_ctl", "container")
 
 
 @dataclass(frozen=True)
@@ -99,9 +97,6 @@ OPTIONS = (
     CREATE_DB,
 )
 
-TRUE = ("1", "true", "yes", "on")
-FALSE = ("", "0", "false", "no", "off")
-
 
 def add_options(parser: pytest.Parser) -> None:
     """Register every option as a flag and an ini key.
@@ -138,66 +133,3 @@ def get_option(config: pytest.Config, option: Option) -> str | None:
     if value is None:
         value = config.getini(option.name) or None
     return value if value is not None else option.default
-
-
-def get_backend(config: pytest.Config) -> str:
-    """Return the selected backend.
-
-    Args:
-        config (pytest.Config): pytest's config.
-
-    Returns:
-        str: ``sqlite`` or ``postgresql``.
-
-    Raises:
-        pytest.UsageError: If the backend is not one of those.
-    """
-    return _one_of(config, DB, "backend", BACKENDS)
-
-
-def get_flag(config: pytest.Config, option: Option) -> bool:
-    """Return a flag option's value, from wherever it was given.
-
-    Args:
-        config (pytest.Config): pytest's config.
-        option (Option): A flag option.
-
-    Returns:
-        bool: Whether the flag is on.
-
-    Raises:
-        pytest.UsageError: If the environment variable or ini key is not a yes or a no.
-    """
-    value = (get_option(config, option) or "").strip().lower()
-    if value not in TRUE + FALSE:
-        raise pytest.UsageError(
-            f"{option.env} / {option.name}: {value!r} is neither a yes "
-            f"({', '.join(TRUE)}) nor a no ({', '.join(FALSE[1:])})"
-        )
-    return value in TRUE
-
-
-def get_postgres_source(config: pytest.Config) -> str:
-    """Return where the PostgreSQL server must come from.
-
-    Args:
-        config (pytest.Config): pytest's config.
-
-    Returns:
-        str: ``auto``, ``url``, ``pg_ctl`` or ``container``.
-
-    Raises:
-        pytest.UsageError: If the value is not one of those.
-    """
-    return _one_of(config, POSTGRES_SOURCE, "source", POSTGRES_SOURCES)
-
-
-def _one_of(config: pytest.Config, option: Option, what: str, choices: tuple[str, ...]) -> str:
-    """Return an option's value, refusing anything but ``choices`` with a usage error."""
-    value = (get_option(config, option) or "").lower()
-    if value not in choices:
-        raise pytest.UsageError(
-            f"{option.flag} / {option.env} / {option.name}: unknown {what} {value!r}; "
-            f"expected one of {', '.join(choices)}"
-        )
-    return value

@@ -15,14 +15,8 @@ from enum import StrEnum
 import pytest
 from sqlalchemy.engine import URL
 
-from aana.testing.backends import configured_postgres_url, postgres_url
-from aana.testing.options import (
-    POSTGRES_IMAGE,
-    POSTGRES_SOURCE,
-    POSTGRES_URL,
-    get_option,
-    get_postgres_source,
-)
+from aana.testing.backends import postgres_url
+from aana.testing.options import POSTGRES_IMAGE, POSTGRES_SOURCE, POSTGRES_URL
 from aana.testing.pg_ctl_server import (
     DEBIAN_BIN_DIRS,
     Unavailable,
@@ -33,6 +27,7 @@ from aana.testing.pg_ctl_server import (
 )
 from aana.testing.postgres_container import SharedContainer, docker_engine_answers, docker_host
 from aana.testing.run import controller_pid, is_xdist_worker, run_id
+from aana.testing.settings import PluginSettings
 
 PG_PROC_FIXTURE = "aana_postgresql_proc"
 """Name of the pytest-postgresql process fixture the plugin declares."""
@@ -48,7 +43,7 @@ class PostgresSource(StrEnum):
 
 def choose_source(
     requested: str,
-    url: str | None,
+    url: URL | str | None,
     pg_ctl: str | None,
     is_root: bool,
     docker_answers: Callable[[], bool],
@@ -57,7 +52,7 @@ def choose_source(
 
     Args:
         requested (str): ``auto``, or the source the ``aana_postgres_source`` option forces.
-        url (str | None): The URL the user gave.
+        url (URL | str | None): The URL the user gave, if any.
         pg_ctl (str | None): Path of ``pg_ctl``, if found.
         is_root (bool): Whether the tests run as root.
         docker_answers (Callable[[], bool]): Asks whether a Docker engine answers; only called
@@ -114,29 +109,25 @@ def find_pg_ctl() -> str | None:
 
 
 @contextmanager
-def server_url(request: pytest.FixtureRequest, url: str | None) -> Iterator[URL]:
+def server_url(request: pytest.FixtureRequest, settings: PluginSettings) -> Iterator[URL]:
     """Yield the URL of a server from the requested source, or the first that applies.
 
     Args:
         request (pytest.FixtureRequest): The requesting fixture's request, to start
             pytest-postgresql's process fixture when that is the source.
-        url (str | None): The URL the user gave.
+        settings (PluginSettings): The run's settings: the source, URL and image given.
 
     Yields:
         URL: The server's URL, parsed so that its repr hides the password.
     """
     config = request.config
+    url = settings.postgres_url
     source = choose_source(
-        get_postgres_source(config),
-        url,
-        find_pg_ctl(),
-        running_as_root(),
-        docker_engine_answers,
+        settings.postgres_source, url, find_pg_ctl(), running_as_root(), docker_engine_answers
     )
     if source is PostgresSource.URL:
-        parsed = configured_postgres_url(config)
-        assert parsed is not None
-        yield parsed
+        assert url is not None
+        yield url
     elif source is PostgresSource.PG_CTL and running_as_root():
         try:
             with throwaway_server() as server:
@@ -150,10 +141,8 @@ def server_url(request: pytest.FixtureRequest, url: str | None) -> Iterator[URL]
     else:
         # The container outlives this fixture: the run's other processes may still use it.
         # The controlling process removes it (remove_run_container).
-        image = get_option(config, POSTGRES_IMAGE)
-        assert image is not None
         container = SharedContainer(run_id(config))
-        yield postgres_url(container.url(image, controller_pid(config)))
+        yield postgres_url(container.url(settings.postgres_image, controller_pid(config)))
 
 
 def remove_run_container(config: pytest.Config) -> None:

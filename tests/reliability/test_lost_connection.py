@@ -23,8 +23,8 @@ from aana.storage import repository as sync_repository
 from aana.storage.engine import create_database_engine
 from aana.storage.migrations import alembic_config, upgrade
 from aana.storage.models.task import Status
-from aana.testing.options import get_backend
 from aana.testing.pg_ctl_server import ThrowawayServer, Unavailable, throwaway_server
+from aana.testing.settings import plugin_settings
 
 
 def require_postgres(engine: Engine) -> None:
@@ -71,7 +71,7 @@ def lost_or_fine(call: Callable[[], Any]) -> None:
 
 @pytest.fixture(scope="module")
 def server(pytestconfig: pytest.Config) -> Iterator[ThrowawayServer]:
-    if get_backend(pytestconfig) != "postgresql":
+    if plugin_settings(pytestconfig).backend != "postgresql":
         pytest.skip("PostgreSQL only: runs in the suite's postgresql run")
     try:
         with throwaway_server() as started:
