@@ -1,18 +1,31 @@
-"""Database settings: which datastore to use and how to connect to it.
+"""Database settings: the datastore to use, and the engine the settings hand out.
 
 :class:`DbSettings` is what ``DB_CONFIG`` holds. The models of the datastores it names live in
 :mod:`aana.configs.datastores`, the URLs it is read from and rendered as in
 :mod:`aana.configs.urls`; their public names are imported here too, where the Aana SDK's code
 imports them from.
+
+The Aana SDK's API puts ``get_engine()`` on the settings, yet engines are built by
+:mod:`aana.storage.engine`, which builds on these settings: the settings are the layer below,
+and import nothing of it. So, as advanced-alchemy's config objects hold theirs, a
+``DbSettings`` object keeps its engine itself, in the private attribute ``_engine``, built on
+first call by an :class:`EngineBuilder` handed in from above with
+:func:`hand_in_engine_builder`. It is handed in by the package's ``__init__`` (:mod:`aana`),
+which runs before any other module of the package and is the one module that sees both
+layers; it imports :mod:`aana.storage.engine` when the first engine is built. Two simpler
+ways were not taken: :mod:`aana.storage.engine` handing its builder in when imported would
+leave a program that never imports :mod:`aana.storage` without one, and importing it from
+here by name, when an engine is asked for, would keep the dependency on the layer above,
+only out of sight.
 """
 
 import threading
 import weakref
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-from sqlalchemy.engine import URL
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator
+from sqlalchemy.engine import URL, Engine
 
 from aana.configs.datastores import DbType, PostgreSQLConfig, SQLiteConfig
 from aana.configs.urls import (
@@ -25,9 +38,6 @@ from aana.configs.urls import (
     masked_url,
 )
 
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
 __all__ = [
     "GET_ENGINE_CALL",
     "SECRET_PARAMETERS",
@@ -35,22 +45,90 @@ __all__ = [
     "TRANSACTION_POOLER_PARAMETER",
     "DbSettings",
     "DbType",
+    "EngineBuilder",
     "MaskedURL",
     "PostgreSQLConfig",
     "SQLiteConfig",
+    "hand_in_engine_builder",
     "masked_url",
 ]
+
+GET_ENGINE_CALL = "DbSettings.get_engine() on the database DB_CONFIG names"
+"""How an error names :meth:`DbSettings.get_engine` when it refuses an engine."""
+
+
+class EngineBuilder(Protocol):
+    """Builds the engines :meth:`DbSettings.get_engine` returns.
+
+    The one in use is :mod:`aana.storage.engine`'s, handed in by :mod:`aana`.
+    """
+
+    def stand_in(self, settings: "DbSettings", call: str) -> Engine | None:
+        """Return the engine to give in place of the settings' own, which is not kept, or None.
+
+        Within a test run by ``aana.testing``, settings naming the database ``DB_CONFIG``
+        named when the run started give the test's engine, and are refused in a test that
+        holds no test database.
+
+        Args:
+            settings (DbSettings): The settings asked for their engine.
+            call (str): The call, named in the error.
+
+        Returns:
+            Engine | None: The engine to give instead, or None to give the settings' own.
+
+        Raises:
+            RuntimeError: Where an engine on the database ``settings`` name is refused.
+        """
+        ...
+
+    def build(self, settings: "DbSettings") -> Engine:
+        """Build a new engine on the database ``settings`` name, as the settings' own.
+
+        Args:
+            settings (DbSettings): The settings.
+
+        Returns:
+            Engine: The engine; no connection is opened yet.
+
+        Raises:
+            DatabaseConfigError: If the SQLite database's path is unusable.
+        """
+        ...
+
+
+_provide_builder: Callable[[], EngineBuilder] | None = None
+_building = threading.Lock()
+"""Held while an engine is built, so that threads asking at once get one engine."""
+
+
+def hand_in_engine_builder(provide: Callable[[], EngineBuilder]) -> None:
+    """Set what builds the engines of :meth:`DbSettings.get_engine`.
+
+    Args:
+        provide (Callable[[], EngineBuilder]): Returns the builder. It is called each time
+            an engine is asked for, so that the module holding the builder is imported only
+            once one is.
+    """
+    global _provide_builder
+    _provide_builder = provide
+
+
+def _engine_builder() -> EngineBuilder:
+    assert _provide_builder is not None, "the aana package hands in the builder when imported"
+    return _provide_builder()
+
+
+def _dispose(engine: "weakref.ref[Engine]") -> None:
+    alive = engine()
+    if alive is not None:
+        alive.dispose()
+
 
 _CONFIG_TYPES: dict[DbType, type[BaseModel]] = {
     DbType.SQLITE: SQLiteConfig,
     DbType.POSTGRESQL: PostgreSQLConfig,
 }
-
-
-GET_ENGINE_CALL = "DbSettings.get_engine() on the database DB_CONFIG names"
-
-_engines: dict[int, "Engine"] = {}
-_engines_lock = threading.Lock()
 
 
 class DbSettings(BaseModel):
@@ -78,6 +156,8 @@ class DbSettings(BaseModel):
     connect_timeout: int = Field(default=10, ge=1)
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, validate_assignment=True)
+
+    _engine: Engine | None = PrivateAttr(default=None)
 
     @field_validator("datastore_config", mode="before")
     @classmethod
@@ -115,12 +195,14 @@ class DbSettings(BaseModel):
         """Return the SQLAlchemy URL of the configured database."""
         return self.datastore_config.url()
 
-    def get_engine(self) -> "Engine":
+    def get_engine(self) -> Engine:
         """Return the engine of these settings, built on first call and kept.
 
         Each settings object builds at most one engine, with
-        :func:`aana.storage.engine.create_database_engine`, however many threads ask at once;
-        a copy of the settings builds its own. The engine is disposed of with the object.
+        :func:`aana.storage.engine.create_database_engine`, however many threads ask at once,
+        and keeps it in ``_engine``: setting that to None makes the next call build a new
+        one. A copy of the settings, or an unpickled one, builds its own. The engine is
+        disposed of with the object.
 
         Within a test run by ``aana.testing``, settings naming the database ``DB_CONFIG``
         named when the run started give the test's engine, as ``get_engine()`` does, and are
@@ -133,27 +215,22 @@ class DbSettings(BaseModel):
             DatabaseConfigError: If the SQLite database's path is unusable.
             RuntimeError: Within ``aana.testing``'s refusal, on the database it guards.
         """
-        # Imported here, not at the top: the engine module builds on these settings, and
-        # Aana SDK 0.2.4's API puts this method on them.
-        from aana.storage.engine import create_database_engine
-        from aana.storage.process_engine import engine_in_place_of
-
+        builder = _engine_builder()
         # In a test run by aana.testing, the database DB_CONFIG names is the test's (or
-        # refused), as with get_engine(); never cached, since the test's engine is not kept.
-        in_place: Engine | None = engine_in_place_of(self, "", GET_ENGINE_CALL)
-        if in_place is not None:
-            return in_place
-        key = id(self)
-        engine = _engines.get(key)
-        if engine is not None:
-            return engine
-        with _engines_lock:
-            engine = _engines.get(key)
-            if engine is None:
-                engine = create_database_engine(self)
-                _engines[key] = engine
-                # id() is reused once the object is gone: forget its engine with it.
-                weakref.finalize(self, _forget_engine, key)
+        # refused), as with aana.storage.session.get_engine(); never kept: the test's engine
+        # does not outlive the test.
+        stand_in = builder.stand_in(self, GET_ENGINE_CALL)
+        if stand_in is not None:
+            return stand_in
+        engine = self._engine
+        if engine is None:
+            with _building:
+                engine = self._engine
+                if engine is None:
+                    engine = builder.build(self)
+                    # Held weakly: an engine dropped with `_engine = None` is not kept alive.
+                    weakref.finalize(self, _dispose, weakref.ref(engine))
+                    self._engine = engine
         return engine
 
     @classmethod
@@ -193,6 +270,31 @@ class DbSettings(BaseModel):
             **{**url_options, **options},
         )
 
+    # The engine is the object's, not a setting: a copy or an unpickled object builds its own,
+    # and settings are equal whether or not they have built theirs.
+
+    def __copy__(self) -> Self:
+        """Return a shallow copy, without the engine."""
+        copied = super().__copy__()
+        copied._engine = None
+        return copied
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        """Return a deep copy, without the engine (an engine's pool cannot be copied)."""
+        return super(DbSettings, self.__copy__()).__deepcopy__(memo)
+
+    def __getstate__(self) -> dict[Any, Any]:
+        """Return the state to pickle, without the engine (an engine cannot be pickled)."""
+        state = super().__getstate__()
+        state["__pydantic_private__"] = {**state["__pydantic_private__"], "_engine": None}
+        return state
+
+    def __eq__(self, other: object) -> bool:
+        """Whether ``other`` is settings of the same class with the same fields."""
+        if not isinstance(other, BaseModel):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
 
 def _check_agreement(db_type: DbType, config: BaseModel) -> None:
     expected = _CONFIG_TYPES[db_type]
@@ -202,10 +304,3 @@ def _check_agreement(db_type: DbType, config: BaseModel) -> None:
             f"{db_type.value!r} needs a {expected.__name__}; to switch datastores, build new "
             "DbSettings with both"
         )
-
-
-def _forget_engine(key: int) -> None:
-    with _engines_lock:
-        engine = _engines.pop(key, None)
-    if engine is not None:
-        engine.dispose()
