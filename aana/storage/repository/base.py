@@ -51,11 +51,15 @@ class BaseRepository(Generic[T]):
     """
 
     def __init__(self, session: Session, model_class: type[T]) -> None:
-        """Constructor.
+        """Work in ``session`` on the entities of ``model_class``.
 
         Args:
             session (Session): The session to work in.
             model_class (type[T]): The entity class.
+
+        Raises:
+            TypeError: If ``session`` is not a ``Session``; an ``AsyncSession`` takes the
+                repository of the same name in :mod:`aana.storage.aio.repository`.
         """
         if not isinstance(session, Session):
             raise TypeError(
