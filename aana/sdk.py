@@ -32,7 +32,7 @@ class AanaSDK:
     """
 
     def __init__(self, name: str = "app", alembic_config: str | Path | None = None) -> None:
-        """Constructor.
+        """Name the application and, if it has migrations of its own, their ``alembic.ini``.
 
         Args:
             name (str): Name of the application.

@@ -1,7 +1,11 @@
 """DbSettings as Aana SDK 0.2.4 code uses it; the URLs and paths it takes (issue 10: 7, 9)."""
 
+import ast
+import copy
 import gc
 import pickle
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -52,6 +56,9 @@ def test_get_engine_builds_one_engine_per_settings_object_across_threads(
     unpickled = pickle.loads(pickle.dumps(settings))
     assert unpickled == settings
     assert unpickled.get_engine() is not engine
+    deep = copy.deepcopy(settings)
+    assert deep == settings
+    assert deep.get_engine() is not engine
     assert str(engine.url) == str(create_database_engine(settings).url)
 
 
@@ -71,6 +78,60 @@ def test_get_engine_builds_sqlite_engines_like_create_database_engine(tmp_path: 
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_get_engine_builds_anew_once_the_engine_is_reset_as_aanas_tests_do(
+    db_engine: Engine,
+) -> None:
+    # The Aana SDK's own tests set `db_config._engine = None` to have the next call rebuild.
+    settings = db_settings_for(db_engine.url)
+    first = settings.get_engine()
+    settings._engine = None
+    second = settings.get_engine()
+    assert second is not first
+    assert settings.get_engine() is second
+    with second.connect() as connection:
+        assert connection.execute(text("SELECT 1")).scalar() == 1
+
+
+@pytest.mark.subprocesses
+def test_get_engine_works_in_a_program_that_never_imported_aana_storage(tmp_path: Path) -> None:
+    program = f"""
+import sys
+from aana.configs import DbSettings
+
+assert not [name for name in sys.modules if name.startswith("aana.storage")]
+engine = DbSettings(datastore_config={{"path": {str(tmp_path / "c.db")!r}}}).get_engine()
+with engine.connect() as connection:
+    print(connection.exec_driver_sql("PRAGMA foreign_keys").scalar())
+"""
+    run = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "1"
+
+
+def test_aana_configs_imports_nothing_of_the_layers_above() -> None:
+    # get_engine() is handed its builder (aana/__init__.py): the settings import no engine.
+    configs = Path(DbSettings.__module__.replace(".", "/")).parent
+    root = Path(__file__).resolve().parent.parent
+    upward = []
+    for module in sorted((root / configs).glob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text())):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            upward += [
+                f"{module.name}: {name}"
+                for name in names
+                if name.startswith(("aana.storage", "aana.testing"))
+            ]
+    assert upward == []
 
 
 # Read by key (item 3)

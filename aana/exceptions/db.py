@@ -33,7 +33,7 @@ class NotFoundException(DatabaseException):
     """
 
     def __init__(self, table_name: str, id: object) -> None:
-        """Constructor.
+        """Name the table and the id that was not found in the message.
 
         Args:
             table_name (str): The table that was searched.
@@ -62,7 +62,7 @@ class IntegrityViolation(DatabaseException):
     def __init__(
         self, table_name: str | None, constraint_name: str | None = None, detail: str = ""
     ) -> None:
-        """Constructor.
+        """Name the kind of violation, the table and the constraint in the message.
 
         Args:
             table_name (str | None): The table the write went to.
@@ -121,7 +121,7 @@ class InvalidValueException(DatabaseException, ValueError):
     """
 
     def __init__(self, table_name: str | None, detail: str = "") -> None:
-        """Constructor.
+        """Name the table and what is wrong with the value in the message.
 
         Args:
             table_name (str | None): The table the statement went to.
@@ -148,7 +148,7 @@ class DatabaseFullException(DatabaseException):
     """
 
     def __init__(self, detail: str = "") -> None:
-        """Constructor.
+        """Say that the database is full, followed by the driver's message.
 
         Args:
             detail (str): The driver's message.
@@ -172,7 +172,7 @@ class TableMissingException(DatabaseException):
     """
 
     def __init__(self, table_name: str | None, detail: str = "", remedy: str | None = None) -> None:
-        """Build the error for the table the call worked on.
+        """Name the table and what creates it: ``aana migrate``, unless ``remedy`` says otherwise.
 
         Args:
             table_name (str | None): The table the call worked on.
@@ -209,7 +209,7 @@ class ConnectionLostException(DatabaseException):
     """
 
     def __init__(self, table_name: str | None, detail: str = "", in_doubt: bool = False) -> None:
-        """Constructor.
+        """Name the table and whether the call's transaction is lost or in doubt.
 
         Args:
             table_name (str | None): The table the call worked on.
@@ -242,7 +242,7 @@ class MediaIdAlreadyExistsException(UniqueViolation):
     """
 
     def __init__(self, table_name: str, media_id: str) -> None:
-        """Constructor.
+        """Name the table and the media id that is taken in the message.
 
         Args:
             table_name (str): The table of the media entity.
@@ -284,7 +284,7 @@ class StaleTaskUpdateException(DatabaseException):
         attempt: int,
         caller_attempt: int | None = None,
     ) -> None:
-        """Constructor.
+        """Say why the update was refused: a newer claim, an ended attempt or a final status.
 
         Args:
             task_id (str): The task.
@@ -330,7 +330,7 @@ class ConcurrentSessionUseException(DatabaseException):
     """
 
     def __init__(self, call: str, running: str) -> None:
-        """Constructor.
+        """Name the refused call and the call the session is running in the message.
 
         Args:
             call (str): The refused call.
@@ -370,7 +370,7 @@ class DowngradeWouldDropData(DatabaseException):
     """
 
     def __init__(self, target: str, tables: dict[str, int]) -> None:
-        """Constructor.
+        """List the tables holding rows, and how to drop them anyway, in the message.
 
         Args:
             target (str): The revision the downgrade was to go to.

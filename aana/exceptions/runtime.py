@@ -23,7 +23,7 @@ class InvalidWebhookEventType(InvalidValueException):
     """
 
     def __init__(self, event_type: str) -> None:
-        """Constructor.
+        """Name the unknown event type in the message, and list the known ones.
 
         Args:
             event_type (str): The event type given.

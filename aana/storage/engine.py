@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
-from aana.configs.db import DbSettings, DbType, PostgreSQLConfig, SQLiteConfig
+from aana.configs.db import DbSettings, DbType, EngineBuilder, PostgreSQLConfig, SQLiteConfig
 from aana.storage.process_engine import engine_in_place_of
 from aana.storage.sqlite_connection import ClosingConnection
 
@@ -53,6 +53,27 @@ def create_database_engine(db: DbSettings) -> Engine:
     if db.datastore_type is DbType.SQLITE:
         install_sqlite_transactions(engine)
     return engine
+
+
+class _SettingsEngineBuilder:
+    """Builds the engines of ``DbSettings.get_engine()``, as :data:`GET_ENGINE_BUILDER`."""
+
+    def stand_in(self, settings: DbSettings, call: str) -> Engine | None:
+        """Return ``aana.testing``'s engine in place of the settings' own, or None.
+
+        See :meth:`aana.configs.db.EngineBuilder.stand_in`.
+        """
+        in_place: Engine | None = engine_in_place_of(settings, "", call)
+        return in_place
+
+    def build(self, settings: DbSettings) -> Engine:
+        """Build the settings' own engine with :func:`create_database_engine`."""
+        return create_database_engine(settings)
+
+
+GET_ENGINE_BUILDER: EngineBuilder = _SettingsEngineBuilder()
+"""What ``DbSettings.get_engine()`` builds its engine with: handed in by :mod:`aana`, which
+imports this module when the first engine is built (see :mod:`aana.configs.db`)."""
 
 
 def settings_in_place_of(db: DbSettings, kind: str) -> DbSettings:

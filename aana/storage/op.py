@@ -37,7 +37,7 @@ class DatabaseSessionManager:
     """
 
     def __init__(self, settings: "Settings") -> None:
-        """Constructor.
+        """Build the engines, without connecting, and the factory of sessions from ``settings``.
 
         Args:
             settings (Settings): The settings, such as ``aana.configs.settings.settings``.

@@ -74,7 +74,7 @@ class ProcessEngine(Generic[E, S]):
         sessionmaker: Callable[..., Callable[[], S]],
         kind: str = "",
     ) -> None:
-        """Constructor.
+        """Register the half ``kind``; its engine waits for the first call of :meth:`engine`.
 
         Args:
             build (Callable[[DbSettings], E]): Builds the engine from the settings.

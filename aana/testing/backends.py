@@ -70,7 +70,7 @@ class TestDatabases(ABC):
     """
 
     def __init__(self, run_id: str, worker: str) -> None:
-        """Constructor.
+        """Name the run's databases after ``run_id`` and ``worker``; none is created yet.
 
         Args:
             run_id (str): Identifies the test run; shared by all xdist workers.
@@ -146,7 +146,7 @@ class SQLiteDatabases(TestDatabases):
         own_dir: Path,
         kept_dir: Path | None = None,
     ) -> None:
-        """Constructor.
+        """Place the template in ``shared_dir`` and this worker's databases in ``own_dir``.
 
         Args:
             run_id (str): Identifies the test run.
@@ -270,7 +270,7 @@ class PostgresDatabases(TestDatabases):
     """
 
     def __init__(self, run_id: str, worker: str, admin_url: URL, owner: str | None = None) -> None:
-        """Constructor.
+        """Build the engine, in autocommit and not yet connected, that creates and drops databases.
 
         Args:
             run_id (str): Identifies the test run.

@@ -77,7 +77,7 @@ class SharedContainer:
     """
 
     def __init__(self, run_id: str) -> None:
-        """Constructor.
+        """Keep the run's lock and URL files in the temporary directory; nothing starts yet.
 
         Args:
             run_id (str): The run's id.

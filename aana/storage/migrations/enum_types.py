@@ -27,7 +27,7 @@ class CreateEnumTypeOp(ops.MigrateOperation):
     """
 
     def __init__(self, name: str, values: tuple[str, ...]) -> None:
-        """Constructor.
+        """Describe the enum type to create: its name and its values, in order.
 
         Args:
             name (str): The enum type's name.
@@ -55,7 +55,7 @@ class DropEnumTypeOp(ops.MigrateOperation):
     """
 
     def __init__(self, name: str) -> None:
-        """Constructor.
+        """Describe the enum type to drop, by its name.
 
         Args:
             name (str): The enum type's name.

@@ -16,7 +16,7 @@ class CaptionRepository(BaseRepository[C]):
     """Repository of captions; use it directly or subclass it."""
 
     def __init__(self, session: Session, model_class: type[C] = CaptionEntity) -> None:  # type: ignore[assignment]
-        """Constructor.
+        """Work in ``session`` on the captions of ``model_class``.
 
         Args:
             session (Session): The session to work in.

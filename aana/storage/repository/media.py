@@ -25,7 +25,7 @@ class MediaRepository(BaseRepository[M]):
     """
 
     def __init__(self, session: Session, model_class: type[M] = MediaEntity) -> None:  # type: ignore[assignment]
-        """Constructor.
+        """Work in ``session`` on the media of ``model_class``.
 
         Args:
             session (Session): The session to work in.

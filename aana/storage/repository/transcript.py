@@ -21,7 +21,7 @@ class TranscriptRepository(BaseRepository[TR]):
     """Repository of ASR transcripts; use it directly or subclass it."""
 
     def __init__(self, session: Session, model_class: type[TR] = TranscriptEntity) -> None:  # type: ignore[assignment]
-        """Constructor.
+        """Work in ``session`` on the transcripts of ``model_class``.
 
         Args:
             session (Session): The session to work in.

@@ -16,7 +16,7 @@ class VideoRepository(MediaRepository[V]):
     """Repository of videos; use it directly or subclass it for your own video entity."""
 
     def __init__(self, session: Session, model_class: type[V] = VideoEntity) -> None:  # type: ignore[assignment]
-        """Constructor.
+        """Work in ``session`` on the videos of ``model_class``.
 
         Args:
             session (Session): The session to work in.

@@ -22,7 +22,7 @@ class WebhookRepository(BaseRepository[WebhookEntity]):
     """
 
     def __init__(self, session: Session) -> None:
-        """Constructor.
+        """Work in ``session`` on webhooks; their entity class is always ``WebhookEntity``.
 
         Args:
             session (Session): The session to work in.

@@ -94,7 +94,7 @@ class Awaiting(Generic[S, P, R]):
     """
 
     def __init__(self, method: Callable[Concatenate[S, P], R]) -> None:
-        """Constructor.
+        """Wrap the synchronous ``method``, taking its name and its docstring.
 
         Args:
             method (Callable[Concatenate[S, P], R]): The synchronous method, read on its class.
@@ -186,7 +186,7 @@ class BaseRepository(Generic[T]):
     name its entity class itself)."""
 
     def __init__(self, session: AsyncSession, model_class: type[T]) -> None:
-        """Constructor.
+        """Build :attr:`sync`, the twin on ``session.sync_session`` that runs every call.
 
         Args:
             session (AsyncSession): The session to work in.

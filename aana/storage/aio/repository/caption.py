@@ -18,7 +18,7 @@ class CaptionRepository(BaseRepository[C]):
     sync_class: ClassVar[type[sync_base.BaseRepository[Any]]] = sync.CaptionRepository
 
     def __init__(self, session: AsyncSession, model_class: type[C] = CaptionEntity) -> None:  # type: ignore[assignment]
-        """Constructor.
+        """Work in ``session`` on the captions of ``model_class``, through the synchronous twin.
 
         Args:
             session (AsyncSession): The session to work in.

@@ -18,7 +18,7 @@ class MediaRepository(BaseRepository[M]):
     sync_class: ClassVar[type[sync_base.BaseRepository[Any]]] = sync.MediaRepository
 
     def __init__(self, session: AsyncSession, model_class: type[M] = MediaEntity) -> None:  # type: ignore[assignment]
-        """Constructor.
+        """Work in ``session`` on the media of ``model_class``, through the synchronous twin.
 
         Args:
             session (AsyncSession): The session to work in.

@@ -18,7 +18,7 @@ class TranscriptRepository(BaseRepository[TR]):
     sync_class: ClassVar[type[sync_base.BaseRepository[Any]]] = sync.TranscriptRepository
 
     def __init__(self, session: AsyncSession, model_class: type[TR] = TranscriptEntity) -> None:  # type: ignore[assignment]
-        """Constructor.
+        """Work in ``session`` on the transcripts of ``model_class``, through the synchronous twin.
 
         Args:
             session (AsyncSession): The session to work in.

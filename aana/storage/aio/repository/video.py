@@ -19,7 +19,7 @@ class VideoRepository(MediaRepository[V]):
     sync_class: ClassVar[type[sync_base.BaseRepository[Any]]] = sync.VideoRepository
 
     def __init__(self, session: AsyncSession, model_class: type[V] = VideoEntity) -> None:  # type: ignore[assignment]
-        """Constructor.
+        """Work in ``session`` on the videos of ``model_class``, through the synchronous twin.
 
         Args:
             session (AsyncSession): The session to work in.

@@ -16,7 +16,7 @@ class WebhookRepository(BaseRepository[WebhookEntity]):
     sync_class: ClassVar[type[sync_base.BaseRepository[Any]]] = sync.WebhookRepository
 
     def __init__(self, session: AsyncSession) -> None:
-        """Constructor.
+        """Work in ``session`` on webhooks, through the synchronous twin.
 
         Args:
             session (AsyncSession): The session to work in.
