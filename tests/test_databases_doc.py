@@ -167,7 +167,7 @@ def test_every_entity_and_repository_method_is_on_the_page() -> None:
 
 
 def test_no_doc_links_outside_the_repository() -> None:
-    for page in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
+    for page in [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]:
         for target in re.findall(r"\]\(([^)]+)\)", page.read_text()):
             assert not re.match(r"\w+://", target), (page.name, target)
             resolved = (page.parent / target.split("#")[0]).resolve()

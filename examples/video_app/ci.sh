@@ -19,13 +19,13 @@ rm -rf "$work/app/build" "$work/app"/*.egg-info
 find "$work/app" -name __pycache__ -prune -exec rm -rf {} +
 
 # uv when it is on the PATH (aana's CI), pip otherwise: the result is the same virtualenv.
+# pytest-xdist, for the runs below, comes with aana-storage[testing].
 if command -v uv >/dev/null; then
   uv venv --quiet --python "${PYTHON:-python3}" "$work/venv"
-  uv pip install --quiet --python "$work/venv/bin/python" "$wheel[testing]" "$work/app[test]" \
-    pytest-xdist
+  uv pip install --quiet --python "$work/venv/bin/python" "$wheel[testing]" "$work/app[test]"
 else
   "${PYTHON:-python3}" -m venv "$work/venv"
-  "$work/venv/bin/python" -m pip install --quiet "$wheel[testing]" "$work/app[test]" pytest-xdist
+  "$work/venv/bin/python" -m pip install --quiet "$wheel[testing]" "$work/app[test]"
 fi
 export PATH="$work/venv/bin:$PATH"
 export VIRTUAL_ENV="$work/venv"
