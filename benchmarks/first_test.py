@@ -26,10 +26,10 @@ from aana.testing.backends import KEPT_PREFIX, postgres_url
 from aana.testing.template_key import lineage_hash
 from benchmarks.databases import BACKENDS, DEFAULT_POSTGRES_URL
 from benchmarks.harness import Stats
+from benchmarks.report import RESULTS, replace_section
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_APP = ROOT / "examples" / "video_app"
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 SECTION = "## Time to the first test: template reuse"
 
 REVISION = """
@@ -203,16 +203,6 @@ def section(rows: Sequence[str], rounds: int) -> str:
     )
 
 
-def write_section(text: str) -> None:
-    """Replace this benchmark's section of RESULTS.md, or append it."""
-    current = RESULTS.read_text()
-    if SECTION in current:
-        before, _, after = current.partition(SECTION)
-        rest = after.split("\n## ", 1)
-        current = before + (f"## {rest[1]}" if len(rest) == 2 else "")
-    RESULTS.write_text(current.rstrip("\n") + "\n\n" + text)
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.first_test")
     parser.add_argument("--rounds", type=int, default=5)
@@ -228,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     text = section(measure(args.rounds, backends, args.postgres_url, args.revisions), args.rounds)
     print(text)
     if args.write:
-        write_section(text)
+        replace_section(RESULTS, SECTION, text)
 
 
 if __name__ == "__main__":

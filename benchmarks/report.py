@@ -11,6 +11,8 @@ import sqlalchemy
 
 from benchmarks.harness import Case, Comparison
 
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
 COLUMNS = ("Case", "Backend", "Library", "Baseline", "Library figure", "Baseline figure")
 RATIO_COLUMNS = ("Ratio", "Target", "Met")
 
@@ -198,3 +200,24 @@ def _other_sections(results: Path) -> list[str]:
         return []
     sections = ["## " + part.rstrip("\n") for part in results.read_text().split("\n## ")[1:]]
     return [section for section in sections if not section.startswith(_OWN_SECTIONS)]
+
+
+def replace_section(results: Path, heading: str, text: str) -> None:
+    """Put ``text`` in place of the section of ``results`` that starts with ``heading``.
+
+    A section runs to the next ``## `` heading. Without one, ``text`` is appended: a
+    stand-alone benchmark script keeps its own section while the others stay as they are.
+
+    Args:
+        results (Path): The Markdown file, e.g. :data:`RESULTS`.
+        heading (str): The section's heading line, ``## ...``.
+        text (str): The new section, its heading included.
+    """
+    current = results.read_text()
+    if heading not in current:
+        results.write_text(current.rstrip("\n") + "\n\n" + text)
+        return
+    before, _, after = current.partition(heading)
+    rest = after.split("\n## ", 1)
+    following = "\n## " + rest[1] if len(rest) == 2 else ""
+    results.write_text(before + text.rstrip("\n") + "\n" + following)

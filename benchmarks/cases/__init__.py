@@ -10,6 +10,7 @@ from benchmarks.cases import (
     migrate,
     pooler,
     prune,
+    user_limits,
     videos,
 )
 from benchmarks.harness import Case
@@ -25,4 +26,5 @@ CASES: tuple[Case, ...] = (
     claim_growth.CASE,
     pooler.CASE,
     prune.CASE,
+    user_limits.CASE,
 )

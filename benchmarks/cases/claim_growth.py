@@ -38,6 +38,7 @@ from aana.storage.repository import TaskRepository
 from aana.storage.types import utc_now
 from benchmarks.databases import BACKENDS, DEFAULT_POSTGRES_URL, BenchDatabases, bench_databases
 from benchmarks.harness import Case, Comparison, Contender, Profile, Stats, Target, measure
+from benchmarks.report import RESULTS, replace_section
 
 RETRYABLE = ["InferenceException", "TimeoutError"]
 MAX_RETRIES = 3
@@ -553,9 +554,7 @@ CASE = Case(
 
 # --- the stand-alone run, and its section of RESULTS.md ----------------------------------
 
-HERE = Path(__file__).resolve().parent.parent
-RESULTS = HERE / "RESULTS.md"
-PLOT = HERE / "claim_growth.png"
+PLOT = RESULTS.parent / "claim_growth.png"
 SECTION = "## Claim latency by table size"
 
 
@@ -624,16 +623,6 @@ def plot(results: dict[str, list[Point]], path: Path) -> None:
     pyplot.close(figure)
 
 
-def write_section(text: str) -> None:
-    """Replace this benchmark's section of RESULTS.md, or append it."""
-    current = RESULTS.read_text()
-    if SECTION in current:
-        before, after = current.split(SECTION, 1)
-        rest = after.split("\n## ", 1)
-        current = before + (f"## {rest[1]}" if len(rest) == 2 else "")
-    RESULTS.write_text(current.rstrip("\n") + "\n\n" + text)
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.cases.claim_growth")
     parser.add_argument("--backend", choices=[*BACKENDS, "all"], default="all")
@@ -655,7 +644,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     text = section(results)
     print(text)
     if args.write:
-        write_section(text)
+        replace_section(RESULTS, SECTION, text)
         plot(results, PLOT)
         print(f"Wrote {RESULTS} and {PLOT}", file=sys.stderr)
 
