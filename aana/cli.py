@@ -119,8 +119,8 @@ def init(package: str, project: Path) -> None:
     for path in scaffold.kept:
         click.echo(f"kept  {path} (exists)")
     click.echo(
-        f"Next: define entities in {package}/models.py, then "
-        f"`aana migrate {package}.app:aana_app` and "
+        f"Next: define entities in {package}/models.py, install the app "
+        f"(`pip install -e .`), then `aana migrate {package}.app:aana_app` and "
         f'`aana revision {package}.app:aana_app --autogenerate -m "..."`.'
     )
 

@@ -24,7 +24,7 @@ class ApiServiceBase(DeclarativeBase):
     """Declarative base of the API service's entities, on a metadata of their own.
 
     A session binds it to the API service's engine and ``BaseEntity`` to the app's:
-    ``sessionmaker(binds={ApiServiceBase: api_engine, BaseEntity: app_engine})``, as
+    ``sessionmaker(app_engine, binds={ApiServiceBase: api_engine, BaseEntity: app_engine})``, as
     :class:`aana.storage.op.DatabaseSessionManager` does when the API service is enabled.
     """
 

@@ -100,10 +100,11 @@ class TaskRepository(BaseRepository[TaskEntity]):
     """
 
     def __init__(self, session: Session) -> None:
-        """Constructor.
+        """Build the queue's repository on a session.
 
         Args:
-            session (Session): The session to work in.
+            session (Session): The session to work in; with the API service's claim, one that
+                also binds ``ApiServiceBase`` to the API service's database.
         """
         super().__init__(session, TaskEntity)
 
@@ -246,7 +247,8 @@ class TaskRepository(BaseRepository[TaskEntity]):
                 remedy=(
                     "api_service_enabled=True reads the API service's api_keys table through "
                     "the session: bind ApiServiceBase to the API service's engine "
-                    "(Session(binds={ApiServiceBase: api_engine, BaseEntity: app_engine}), as "
+                    "(Session(app_engine, binds={ApiServiceBase: api_engine, BaseEntity: "
+                    "app_engine}), as "
                     "get_session() does when settings.api_service.enabled) and create the "
                     "table with ApiServiceBase.metadata.create_all(api_engine)"
                 ),

@@ -217,7 +217,11 @@ def per_user_claim_statement(dialect: str, limited: bool, retrying: bool) -> Exe
         .join(budgets, budgets.c.user_id == ranked.c.user_id)
         .where(ranked.c.rank <= budgets.c.budget)
     )
-    kinds = [_locked(_queued().where(tasks.user_id.is_(None)), limited, "no_user")]
+    # Ordered by user_id (all NULL) first: the order of ix_tasks_user_claimable, which
+    # PostgreSQL then reads from its NULL end. Without it, when the tasks without a user come
+    # late in the claim order, the planner walked ix_tasks_claimable past every user's task.
+    no_user_order = (tasks.user_id, *_ORDER)
+    kinds = [_locked(_queued().where(tasks.user_id.is_(None)), limited, "no_user", no_user_order)]
     if retrying:
         kinds.append(_locked(_retry().where(tasks.user_id.is_(None)), limited, "no_user_retry"))
     chosen = _first(union_all(within_limits, *(_key(kind) for kind in kinds)), limited)
@@ -271,9 +275,11 @@ def _retry() -> Select[Any]:
     return select(tasks.id, tasks.priority, tasks.created_at).where(_retryable_condition())
 
 
-def _locked(candidates: Select[Any], limited: bool, name: str) -> CTE:
+def _locked(
+    candidates: Select[Any], limited: bool, name: str, order: Sequence[Any] = _ORDER
+) -> CTE:
     """Return the candidates in claim order, locked, limited, evaluated once."""
-    locking = candidates.order_by(*_ORDER).with_for_update(skip_locked=True)
+    locking = candidates.order_by(*order).with_for_update(skip_locked=True)
     if limited:
         locking = locking.limit(bindparam("limit", type_=Integer))
     return once(locking, name)

@@ -20,7 +20,7 @@ class TaskRepository(BaseRepository[TaskEntity]):
     sync_class: ClassVar[type[sync_base.BaseRepository[Any]]] = sync.TaskRepository
 
     def __init__(self, session: AsyncSession) -> None:
-        """Constructor.
+        """Build the queue's async repository on a session.
 
         Args:
             session (AsyncSession): The session to work in.
