@@ -173,34 +173,41 @@ def per_user_claim_statement(dialect: str, limited: bool, retrying: bool) -> Exe
     budgets = _materialized(
         select(users.c.user_id.label("user_id"), (cap - active).label("budget")).cte("budgets")
     )
+    # A user's read stops at the user's free places, and at the claim's limit.
+    limit = bindparam("limit", type_=Integer)
     if dialect == "postgresql":
+        places = func.greatest(budgets.c.budget, 0)
         next_tasks = (
             _queued()
             .add_columns(tasks.user_id)
             .where(tasks.user_id == budgets.c.user_id)
             .order_by(*_ORDER)
-            .limit(func.greatest(budgets.c.budget, 0))
+            .limit(func.least(places, limit) if limited else places)
             .lateral("next_tasks")
         )
-        users_next = select(*next_tasks.c).select_from(budgets.join(next_tasks, true()))
+        users_next = select(*next_tasks.c, budgets.c.budget).select_from(
+            budgets.join(next_tasks, true())
+        )
     else:
         # SQLite has no LATERAL and no LIMIT naming an outer column: each user's first
-        # ``cap`` tasks, through a correlated IN the planner runs once per user.
+        # ``cap`` tasks (``limit`` if fewer), through a correlated IN run once per user.
         queued = _TASKS.alias("queued")
         firsts = (
             select(queued.c.id)
             .where(queued.c.user_id == budgets.c.user_id, literal_statuses(QUEUED_STATUSES, queued))
             .order_by(queued.c.priority.desc(), queued.c.created_at, queued.c.id)
-            .limit(cap)
+            .limit(func.min(cap, limit) if limited else cap)
             .correlate(budgets)
         )
-        users_next = select(tasks.id, tasks.priority, tasks.created_at, tasks.user_id).select_from(
-            budgets.join(_TASKS, tasks.id.in_(firsts))
-        )
+        users_next = select(
+            tasks.id, tasks.priority, tasks.created_at, tasks.user_id, budgets.c.budget
+        ).select_from(budgets.join(_TASKS, tasks.id.in_(firsts)))
     candidates = [users_next]
     if retrying:
         candidates.append(
-            _retry().add_columns(tasks.user_id).where(tasks.user_id.in_(select(budgets.c.user_id)))
+            select(tasks.id, tasks.priority, tasks.created_at, tasks.user_id, budgets.c.budget)
+            .select_from(_TASKS.join(budgets, budgets.c.user_id == tasks.user_id))
+            .where(_retryable_condition())
         )
     mine = union_all(*candidates).subquery("users_candidates")
     ranked = select(
@@ -212,10 +219,10 @@ def per_user_claim_statement(dialect: str, limited: bool, retrying: bool) -> Exe
         )
         .label("rank"),
     ).subquery("ranked")
-    within_limits = (
-        select(ranked.c.id, ranked.c.priority, ranked.c.created_at)
-        .join(budgets, budgets.c.user_id == ranked.c.user_id)
-        .where(ranked.c.rank <= budgets.c.budget)
+    # Each candidate carries its user's budget: no join back to the users, which SQLite ran
+    # as a loop over every candidate for every user.
+    within_limits = select(ranked.c.id, ranked.c.priority, ranked.c.created_at).where(
+        ranked.c.rank <= ranked.c.budget
     )
     # Ordered by user_id (all NULL) first: the order of ix_tasks_user_claimable, which
     # PostgreSQL then reads from its NULL end. Without it, when the tasks without a user come
