@@ -6,8 +6,8 @@ Aana SDK code catches them as ``aana.exceptions.runtime.<Name>``; here each is a
 
 from typing import Any
 
+from aana.core.models.webhook import WebhookEventType
 from aana.exceptions.db import InvalidValueException
-from aana.storage.models.webhook import WebhookEventType
 
 __all__ = ["InvalidWebhookEventType"]
 

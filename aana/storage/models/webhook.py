@@ -1,22 +1,14 @@
 """The webhook entity: where the Aana SDK sends task events."""
 
 import uuid
-from enum import StrEnum
 from urllib.parse import urlsplit
 
 from sqlalchemy import JSON
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from aana.core.models.webhook import WebhookEventType as WebhookEventType
 from aana.storage.models.base import BaseEntity, TimeStampEntity
-
-
-class WebhookEventType(StrEnum):
-    """The events a webhook can subscribe to."""
-
-    TASK_COMPLETED = "task.completed"
-    TASK_FAILED = "task.failed"
-    TASK_STARTED = "task.started"
 
 
 class WebhookEntity(BaseEntity, TimeStampEntity):
