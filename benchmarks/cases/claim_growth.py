@@ -66,7 +66,7 @@ class Sizes:
 FULL_SIZES = Sizes(queued=(1_000, 100_000, 1_000_000), failed=(1_000, 300_000), rounds=15)
 QUICK_SIZES = Sizes(queued=(100, 1_000), failed=(100, 1_000), rounds=1)
 
-_COLUMNS = (
+COLUMNS = (
     "id, endpoint, data, status, priority, assigned_at, completed_at, progress, result, "
     "num_retries, user_id, created_at, updated_at"
 )
@@ -130,10 +130,11 @@ def fill(engine: Engine, status: str, start: int, stop: int) -> None:
         raw.commit()
     finally:
         raw.close()
-    _analyze(engine)
+    analyze(engine)
 
 
-def _analyze(engine: Engine) -> None:
+def analyze(engine: Engine) -> None:
+    """Refresh the tasks table's statistics (and visibility map, on PostgreSQL)."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.exec_driver_sql("VACUUM ANALYZE tasks" if _postgres(engine) else "ANALYZE")
 
@@ -173,7 +174,8 @@ def _names(dialect: str) -> str:
     return ", ".join(marker.format(index) for index in range(len(RETRYABLE)))
 
 
-def _parameter(dialect: str, name: str) -> str:
+def parameter(dialect: str, name: str) -> str:
+    """Return the placeholder of parameter ``name`` in a raw statement of ``dialect``."""
     return f"%({name})s" if dialect == "postgresql" else f":{name}"
 
 
@@ -187,7 +189,7 @@ def before_claim_sql(dialect: str, retrying: bool) -> str:
     Returns:
         str: The statement.
     """
-    p = lambda name: _parameter(dialect, name)  # noqa: E731
+    p = lambda name: parameter(dialect, name)  # noqa: E731
     claimable = f"status IN ({p('created')}, {p('not_finished')})"
     if retrying:
         claimable = (
@@ -201,7 +203,7 @@ def before_claim_sql(dialect: str, retrying: bool) -> str:
         f"ORDER BY priority DESC, created_at, id LIMIT 1{lock}) "
         f"UPDATE tasks SET status = 'assigned', assigned_at = {p('now')}, "
         f"num_retries = num_retries + 1, updated_at = {p('now')} "
-        f"WHERE id IN (SELECT id FROM candidates) RETURNING {_COLUMNS}"
+        f"WHERE id IN (SELECT id FROM candidates) RETURNING {COLUMNS}"
     )
 
 
@@ -215,7 +217,7 @@ def raw_claim_sql(dialect: str, retrying: bool) -> str:
     Returns:
         str: The statement.
     """
-    p = lambda name: _parameter(dialect, name)  # noqa: E731
+    p = lambda name: parameter(dialect, name)  # noqa: E731
     lock = " FOR UPDATE SKIP LOCKED" if dialect == "postgresql" else ""
     materialized = "MATERIALIZED " if dialect == "postgresql" else ""
     order = "ORDER BY priority DESC, created_at, id LIMIT 1"
@@ -238,7 +240,7 @@ def raw_claim_sql(dialect: str, retrying: bool) -> str:
     return (
         f"WITH {ctes} UPDATE tasks SET status = 'assigned', assigned_at = {p('now')}, "
         f"num_retries = num_retries + 1, attempt = attempt + 1, updated_at = {p('now')} "
-        f"WHERE id IN ({chosen}) RETURNING {_COLUMNS}"
+        f"WHERE id IN ({chosen}) RETURNING {COLUMNS}"
     )
 
 
@@ -252,7 +254,7 @@ def aana_sdk_select_sql(dialect: str, retrying: bool) -> str:
     Returns:
         str: The statement.
     """
-    p = lambda name: _parameter(dialect, name)  # noqa: E731
+    p = lambda name: parameter(dialect, name)  # noqa: E731
     claimable = "status IN ('created', 'not_finished')"
     if retrying:
         error = (
@@ -264,7 +266,7 @@ def aana_sdk_select_sql(dialect: str, retrying: bool) -> str:
         )
     lock = " FOR UPDATE SKIP LOCKED" if dialect == "postgresql" else ""
     return (
-        f"SELECT {_COLUMNS} FROM tasks WHERE {claimable} "
+        f"SELECT {COLUMNS} FROM tasks WHERE {claimable} "
         f"ORDER BY priority DESC, created_at LIMIT 1{lock}"
     )
 
@@ -337,7 +339,7 @@ class Claimer:
         dialect = self.engine.dialect.name
         connection = self._driver()
         select_sql = aana_sdk_select_sql(dialect, retrying)
-        p = lambda name: _parameter(dialect, name)  # noqa: E731
+        p = lambda name: parameter(dialect, name)  # noqa: E731
         update_sql = (
             f"UPDATE tasks SET status = 'assigned', assigned_at = {p('now')}, "
             f"num_retries = num_retries + 1, progress = 0, result = NULL, "

@@ -41,7 +41,14 @@ from aana.storage.models import BaseEntity
 from aana.storage.models.api_key import ApiKeyEntity, ApiServiceBase
 from aana.storage.repository import TaskRepository
 from aana.storage.types import utc_now
-from benchmarks.cases.claim_growth import MAX_RETRIES, RETRYABLE, requeue
+from benchmarks.cases.claim_growth import (
+    COLUMNS,
+    MAX_RETRIES,
+    RETRYABLE,
+    analyze,
+    parameter,
+    requeue,
+)
 from benchmarks.databases import BACKENDS, DEFAULT_POSTGRES_URL, BenchDatabases, bench_databases
 from benchmarks.harness import Case, Comparison, Contender, Profile, Stats, Target, measure
 from benchmarks.report import RESULTS, replace_section
@@ -201,21 +208,10 @@ def fill_queued(engine: Engine, users: int, queued: int) -> None:
     into 2026: the users' tasks interleave in claim order.
     """
     _fill(engine, "created", users * queued, users)
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        is_postgres = engine.dialect.name == "postgresql"
-        connection.exec_driver_sql("VACUUM ANALYZE tasks" if is_postgres else "ANALYZE")
+    analyze(engine)
 
 
 # --- the Aana SDK 0.2.4's claim, as plain SQL -----------------------------------------------
-
-_COLUMNS = (
-    "id, endpoint, data, status, priority, assigned_at, completed_at, progress, result, "
-    "num_retries, user_id, created_at, updated_at"
-)
-
-
-def _parameter(dialect: str, name: str) -> str:
-    return f"%({name})s" if dialect == "postgresql" else f":{name}"
 
 
 def aana_sdk_select_sql(dialect: str, retrying: bool) -> str:
@@ -235,7 +231,7 @@ def aana_sdk_select_sql(dialect: str, retrying: bool) -> str:
         str: The statement; parameters ``users``, ``cap``, ``limit`` and, retrying,
         ``max_retries`` and ``name0``, ``name1``, ...
     """
-    p = lambda name: _parameter(dialect, name)  # noqa: E731
+    p = lambda name: parameter(dialect, name)  # noqa: E731
     claimable = "status IN ('created', 'not_finished')"
     if retrying:
         error = (
@@ -253,7 +249,7 @@ def aana_sdk_select_sql(dialect: str, retrying: bool) -> str:
     )
     lock = " FOR UPDATE SKIP LOCKED" if dialect == "postgresql" else ""
     return f"""
-SELECT {_COLUMNS} FROM tasks WHERE id IN (
+SELECT {COLUMNS} FROM tasks WHERE id IN (
     SELECT id FROM (
         SELECT id, user_id, priority, created_at,
                row_number() OVER (PARTITION BY user_id ORDER BY priority DESC, created_at)
@@ -333,7 +329,7 @@ class Claimer:
         """Return the Aana SDK 0.2.4's per-user claim, in plain SQL on driver connections."""
         dialect = self.engine.dialect.name
         api, tasks = self._driver(self.api_engine), self._driver(self.engine)
-        p = lambda name: _parameter(dialect, name)  # noqa: E731
+        p = lambda name: parameter(dialect, name)  # noqa: E731
         select_sql = aana_sdk_select_sql(dialect, retrying)
         update_sql = (
             f"UPDATE tasks SET status = 'assigned', assigned_at = {p('now')}, "
